@@ -1,0 +1,18 @@
+"""Helpers shared by the Gradient to GPT notebooks.
+
+Modules, one concern each:
+
+- ``runtime``   device choice, seeding, the fast-mode switch (``COURSE_FAST``), progress bars
+- ``data``      dataset loaders that download, verify (sha256) and cache
+- ``plotting``  one plot style, loss curves, decision boundaries, heatmaps, a live training chart
+- ``checks``    answer checks for exercises (friendly feedback, hints, solutions)
+- ``exercises`` the exercises of each notebook, one module per notebook
+- ``envcheck``  the environment report of notebook 00
+
+Model code that later notebooks reuse lives in its own module (for example ``linear``).
+"""
+
+from course_utils.runtime import FAST, get_device, pick, seed_everything
+
+__all__ = ["FAST", "get_device", "pick", "seed_everything"]
+__version__ = "0.1.0"
