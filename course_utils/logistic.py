@@ -1,0 +1,617 @@
+"""Logistic and softmax regression from scratch: probabilities, cross-entropy, gradients, training.
+
+Notebook 03 derives every piece; notebook 04 and later reuse them.
+
+- :func:`sigmoid`, :func:`sigmoid_derivative`: the squashing function and its slope.
+- :func:`softmax` (stable: the largest score is subtracted first), :func:`naive_softmax` (the
+  textbook formula, which overflows), :func:`log_softmax`, :func:`one_hot`.
+- :func:`binary_cross_entropy`, :func:`binary_cross_entropy_with_logits`, :func:`cross_entropy`,
+  :func:`cross_entropy_with_logits`: the log-losses.
+- :func:`logistic_gradients`, :func:`logistic_update`, :func:`train_logistic_regression`:
+  binary logistic regression by gradient descent.
+- :func:`softmax_regression_gradients`, :func:`train_softmax_regression`: K classes.
+- :func:`logistic_snapshot` and :func:`plot_logistic_snapshot`: the logic and picture of the
+  notebook's "move the weights, watch the loss" widget.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "sigmoid",
+    "sigmoid_derivative",
+    "softmax",
+    "naive_softmax",
+    "log_softmax",
+    "one_hot",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "cross_entropy_with_logits",
+    "predict_proba",
+    "logistic_gradients",
+    "logistic_update",
+    "LogisticResult",
+    "train_logistic_regression",
+    "softmax_predict_proba",
+    "softmax_regression_gradients",
+    "SoftmaxResult",
+    "train_softmax_regression",
+    "logistic_snapshot",
+    "plot_logistic_snapshot",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# --------------------------------------------------------------------------------------------
+# Input checks
+# --------------------------------------------------------------------------------------------
+
+
+def _as_float_array(value: Any, name: str, *, allow_inf: bool = False) -> np.ndarray:
+    if value is None or value is Ellipsis:
+        raise TypeError(f"{name} is {value!r}; expected numbers (a number, list or NumPy array).")
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must hold numbers, got a string.")
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must hold numbers only ({exc}).") from exc
+    if np.isnan(arr).any():
+        raise ValueError(f"{name} contains NaN.")
+    if not allow_inf and np.isinf(arr).any():
+        raise ValueError(f"{name} contains infinity.")
+    return arr
+
+
+def _as_scalar(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}.")
+    arr = np.asarray(value, dtype=float)
+    if arr.size != 1:
+        raise ValueError(f"{name} must be a single number, got shape {arr.shape}.")
+    number = float(arr.reshape(()))
+    if not np.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {number}.")
+    return number
+
+
+def _non_negative(value: Any, name: str) -> float:
+    number = _as_scalar(value, name)
+    if number < 0:
+        raise ValueError(f"{name} must be zero or positive, got {number}.")
+    return number
+
+
+def _positive(value: Any, name: str) -> float:
+    number = _as_scalar(value, name)
+    if number <= 0:
+        raise ValueError(f"{name} must be positive, got {number}.")
+    return number
+
+
+def _positive_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}.")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1, got {value}.")
+    return int(value)
+
+
+def _as_points(X: Any) -> np.ndarray:
+    arr = _as_float_array(X, "X")
+    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"X must have shape (n_points, n_features), got shape {arr.shape}.")
+    return arr
+
+
+def _check_axis(arr: np.ndarray, axis: int) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"axis must be an integer, got {type(axis).__name__}.")
+    if arr.ndim == 0:
+        raise ValueError("softmax needs at least one score (a 1-D or higher array), got a scalar.")
+    if not -arr.ndim <= axis < arr.ndim:
+        raise ValueError(f"axis {axis} is out of range for an array with {arr.ndim} dimension(s).")
+    return int(axis)
+
+
+def _reduce(terms: np.ndarray, reduction: str) -> Any:
+    if reduction == "mean":
+        return float(np.mean(terms))
+    if reduction == "sum":
+        return float(np.sum(terms))
+    return terms
+
+
+def _check_reduction(reduction: Any) -> str:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}.")
+    return reduction
+
+
+def _binary_targets(y: Any, shape: tuple[int, ...]) -> np.ndarray:
+    arr = _as_float_array(y, "y")
+    if arr.shape != shape:
+        raise ValueError(f"y has shape {arr.shape} but the predictions have shape {shape}; "
+                         "give one target per prediction.")
+    if np.any((arr < 0) | (arr > 1)):
+        raise ValueError("y must hold targets between 0 and 1 (usually the labels 0 and 1).")
+    return arr
+
+
+# --------------------------------------------------------------------------------------------
+# Sigmoid and softmax
+# --------------------------------------------------------------------------------------------
+
+
+def sigmoid(z: Any) -> Any:
+    """The logistic function ``1 / (1 + e^(-z))``, computed without overflow for any ``z``.
+
+    Limits: 0 as ``z → -∞``, exactly 0.5 at ``z = 0``, 1 as ``z → +∞``. For negative ``z`` it uses
+    the equal form ``e^z / (1 + e^z)`` so ``e^(-z)`` is never formed for large ``-z``. Accepts a
+    number or an array (±inf allowed); returns a float or an array of the same shape.
+    """
+    arr = _as_float_array(z, "z", allow_inf=True)
+    e = np.exp(-np.abs(arr))  # always in (0, 1]: no overflow
+    out = np.where(arr >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return float(out) if out.ndim == 0 else out
+
+
+def sigmoid_derivative(z: Any) -> Any:
+    """The slope of the sigmoid, ``σ'(z) = σ(z) (1 - σ(z))``; at most 0.25 (at ``z = 0``)."""
+    s = sigmoid(z)
+    return s * (1.0 - s)
+
+
+def softmax(z: Any, axis: int = -1) -> np.ndarray:
+    """Stable softmax along ``axis``: ``exp(z - max z) / sum(exp(z - max z))``.
+
+    Subtracting the largest score changes nothing mathematically (softmax ignores a constant
+    added to every score) but keeps every exponent <= 0, so ``exp`` never overflows: inputs like
+    ``[1000, -1000]`` give ``[1, 0]`` instead of NaN.
+    """
+    arr = _as_float_array(z, "z")
+    ax = _check_axis(arr, axis)
+    shifted = arr - np.max(arr, axis=ax, keepdims=True)
+    e = np.exp(shifted)
+    return e / np.sum(e, axis=ax, keepdims=True)
+
+
+def naive_softmax(z: Any, axis: int = -1) -> np.ndarray:
+    """The textbook softmax ``exp(z) / sum(exp(z))`` without the max trick (for demonstrations).
+
+    It overflows for scores above about 709 (``exp(710)`` is infinity in float64) and returns NaN;
+    NumPy's overflow warnings are silenced here so a notebook can show the NaN cleanly.
+    """
+    arr = _as_float_array(z, "z")
+    ax = _check_axis(arr, axis)
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(arr)
+        return e / np.sum(e, axis=ax, keepdims=True)
+
+
+def log_softmax(z: Any, axis: int = -1) -> np.ndarray:
+    """``log(softmax(z))`` computed stably: ``z - max - log(sum(exp(z - max)))``."""
+    arr = _as_float_array(z, "z")
+    ax = _check_axis(arr, axis)
+    shifted = arr - np.max(arr, axis=ax, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=ax, keepdims=True))
+
+
+def one_hot(labels: Any, num_classes: int | None = None) -> np.ndarray:
+    """Turn integer class labels of shape ``(n,)`` into a 0/1 matrix of shape ``(n, K)``.
+
+    Row ``i`` has a single 1, in column ``labels[i]``. ``num_classes`` defaults to
+    ``max(labels) + 1``.
+    """
+    arr = _as_float_array(labels, "labels")
+    if arr.ndim != 1:
+        raise ValueError(f"labels must be one-dimensional (one class per example), got shape "
+                         f"{arr.shape}.")
+    if np.any(arr != np.round(arr)):
+        raise ValueError("labels must be whole numbers (class indices 0, 1, 2, ...).")
+    if np.any(arr < 0):
+        raise ValueError("labels must be non-negative class indices.")
+    ints = arr.astype(int)
+    if num_classes is None:
+        if ints.size == 0:
+            raise ValueError("labels is empty: pass num_classes to say how many classes there are.")
+        k = int(ints.max()) + 1
+    else:
+        k = _positive_int(num_classes, "num_classes")
+        if ints.size and ints.max() >= k:
+            raise ValueError(f"label {int(ints.max())} does not fit num_classes={k} "
+                             f"(labels must be 0 to {k - 1}).")
+    out = np.zeros((ints.size, k))
+    out[np.arange(ints.size), ints] = 1.0
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-entropy (log-loss)
+# --------------------------------------------------------------------------------------------
+
+
+def binary_cross_entropy(y: Any, p: Any, reduction: str = "mean") -> Any:
+    """Binary cross-entropy ``-[y ln p + (1 - y) ln(1 - p)]`` per example, then averaged or summed.
+
+    ``p`` are predicted probabilities of class 1 (in [0, 1]); ``y`` the labels 0/1 (or soft
+    targets in [0, 1]). ``reduction`` is ``"mean"`` (default), ``"sum"`` or ``"none"``. A
+    confident wrong prediction (``p = 0`` for ``y = 1``) costs infinity: the loss is unbounded.
+    """
+    red = _check_reduction(reduction)
+    probs = _as_float_array(p, "p")
+    if np.any((probs < 0) | (probs > 1)):
+        raise ValueError("p must hold probabilities between 0 and 1 (apply the sigmoid first).")
+    targets = _binary_targets(y, probs.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pos = np.where(targets > 0, targets * np.log(probs), 0.0)
+        neg = np.where(targets < 1, (1.0 - targets) * np.log1p(-probs), 0.0)
+    return _reduce(-(pos + neg), red)
+
+
+def binary_cross_entropy_with_logits(y: Any, z: Any, reduction: str = "mean") -> Any:
+    """Binary cross-entropy of ``sigmoid(z)`` computed from the scores ``z`` directly.
+
+    Uses ``ln(1 + e^z) - y z`` (with ``np.logaddexp``), which stays finite even for
+    scores like ±1000 where ``sigmoid`` rounds to exactly 0 or 1.
+    """
+    red = _check_reduction(reduction)
+    scores = _as_float_array(z, "z")
+    targets = _binary_targets(y, scores.shape)
+    return _reduce(np.logaddexp(0.0, scores) - targets * scores, red)
+
+
+def _class_targets(targets: Any, n: int, k: int) -> np.ndarray:
+    """Accept integer labels ``(n,)`` or a one-hot / probability matrix ``(n, k)``."""
+    arr = _as_float_array(targets, "targets")
+    if arr.ndim == 1:
+        if arr.shape != (n,):
+            raise ValueError(f"targets has {arr.shape[0]} labels for {n} predictions.")
+        return one_hot(arr, k)
+    if arr.shape != (n, k):
+        raise ValueError(f"targets must be labels of shape ({n},) or one-hot rows of shape "
+                         f"({n}, {k}), got {arr.shape}.")
+    if np.any(arr < 0) or not np.allclose(arr.sum(axis=1), 1.0):
+        raise ValueError("each row of one-hot targets must be non-negative and sum to 1.")
+    return arr
+
+
+def cross_entropy(targets: Any, probs: Any, reduction: str = "mean") -> Any:
+    """Multi-class cross-entropy ``-Σ_k y_k ln p_k`` per example, then averaged or summed.
+
+    ``probs`` has shape ``(n, K)`` with rows that sum to 1 (softmax outputs); ``targets`` are
+    integer labels ``(n,)`` or one-hot rows ``(n, K)``. With one-hot targets only the probability
+    of the true class counts: the loss of one example is ``-ln p_true``.
+    """
+    red = _check_reduction(reduction)
+    P = _as_float_array(probs, "probs")
+    if P.ndim != 2:
+        raise ValueError(f"probs must have shape (n, K), got {P.shape}.")
+    if np.any((P < 0) | (P > 1)) or not np.allclose(P.sum(axis=1), 1.0, atol=1e-6):
+        raise ValueError("each row of probs must hold probabilities that sum to 1 "
+                         "(apply softmax first).")
+    Y = _class_targets(targets, *P.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = -np.sum(np.where(Y > 0, Y * np.log(P), 0.0), axis=1)
+    return _reduce(terms, red)
+
+
+def cross_entropy_with_logits(targets: Any, logits: Any, reduction: str = "mean") -> Any:
+    """Multi-class cross-entropy of ``softmax(logits)``, computed stably with :func:`log_softmax`.
+
+    The same quantity as ``torch.nn.functional.cross_entropy(logits, labels)``.
+    """
+    red = _check_reduction(reduction)
+    Z = _as_float_array(logits, "logits")
+    if Z.ndim != 2:
+        raise ValueError(f"logits must have shape (n, K), got {Z.shape}.")
+    Y = _class_targets(targets, *Z.shape)
+    return _reduce(-np.sum(Y * log_softmax(Z, axis=1), axis=1), red)
+
+
+# --------------------------------------------------------------------------------------------
+# Binary logistic regression
+# --------------------------------------------------------------------------------------------
+
+
+def _model_inputs(X: Any, w: Any, b: Any) -> tuple[np.ndarray, np.ndarray, float]:
+    X_arr = _as_points(X)
+    w_arr = _as_float_array(w, "w")
+    if w_arr.shape != (X_arr.shape[1],):
+        raise ValueError(f"w must have shape ({X_arr.shape[1]},), one weight per feature, "
+                         f"got {w_arr.shape}.")
+    return X_arr, w_arr, _as_scalar(b, "b")
+
+
+def _labels01(y: Any, n: int) -> np.ndarray:
+    arr = _as_float_array(y, "y")
+    if arr.shape != (n,):
+        raise ValueError(f"y must have shape ({n},), one label per point, got {arr.shape}.")
+    if not np.all((arr == 0) | (arr == 1)):
+        raise ValueError(f"y must contain only the labels 0 and 1, got {np.unique(arr)}.")
+    return arr
+
+
+def predict_proba(X: Any, w: Any, b: float) -> np.ndarray:
+    """``ŷ = σ(X @ w + b)``: the probability of class 1 for each row of ``X`` (shape ``(n, d)``)."""
+    X_arr, w_arr, bias = _model_inputs(X, w, b)
+    return sigmoid(X_arr @ w_arr + bias)
+
+
+def logistic_gradients(X: Any, y: Any, w: Any, b: float, *,
+                       l2: float = 0.0) -> tuple[np.ndarray, float]:
+    """Gradient of the mean log-loss (plus ``l2/2 · ‖w‖²``) with respect to ``w`` and ``b``.
+
+    Per example ``∂E/∂w_j = -(y - ŷ) x_j`` and ``∂E/∂b = -(y - ŷ)``; this returns their average
+    over the rows of ``X``, plus ``l2 · w`` for the weights. The bias is not penalised.
+    """
+    X_arr, w_arr, bias = _model_inputs(X, w, b)
+    y_arr = _labels01(y, X_arr.shape[0])
+    penalty = _non_negative(l2, "l2")
+    err = y_arr - sigmoid(X_arr @ w_arr + bias)
+    grad_w = -(X_arr.T @ err) / len(y_arr) + penalty * w_arr
+    grad_b = -float(np.mean(err))
+    return grad_w, grad_b
+
+
+def logistic_update(x: Any, y: Any, w: Any, b: float, lr: float = 0.1) -> tuple[np.ndarray, float]:
+    """One gradient-descent step on one point: ``w + lr (y - ŷ) x`` and ``b + lr (y - ŷ)``.
+
+    Unlike the perceptron rule it moves the line for every point, by an amount that grows with
+    how wrong the probability ``ŷ`` is. Returns new ``(w, b)``.
+    """
+    x_arr = _as_float_array(x, "x")
+    if x_arr.ndim != 1 or x_arr.size == 0:
+        raise ValueError(f"x must be one point of shape (d,), got shape {x_arr.shape}.")
+    X1, w_arr, bias = _model_inputs(x_arr[None, :], w, b)
+    label = _labels01(np.atleast_1d(_as_scalar(y, "y")), 1)[0]
+    rate = _positive(lr, "lr")
+    err = label - float(sigmoid(X1[0] @ w_arr + bias))
+    return w_arr + rate * err * x_arr, bias + rate * err
+
+
+@dataclass
+class LogisticResult:
+    """What :func:`train_logistic_regression` returns."""
+
+    w: np.ndarray
+    b: float
+    losses: list[float] = field(default_factory=list)  # mean log-loss before each epoch's step
+
+
+def train_logistic_regression(
+    X: Any,
+    y: Any,
+    *,
+    lr: float = 0.1,
+    epochs: int = 1000,
+    w0: Any = None,
+    b0: float = 0.0,
+    l2: float = 0.0,
+    callback: Callable[[int, float], None] | None = None,
+) -> LogisticResult:
+    """Full-batch gradient descent on the mean log-loss (plus ``l2/2 · ‖w‖²``).
+
+    Each epoch computes ``ŷ`` for every point, records the loss, and steps
+    ``w ← w - lr ∇_w E``, ``b ← b - lr ∂E/∂b``. ``l2 = 1 / (C n)`` gives the same optimum as
+    scikit-learn's ``LogisticRegression(C=C)`` on ``n`` points. ``callback(epoch, loss)`` is
+    called every epoch (for a live chart).
+    """
+    X_arr = _as_points(X)
+    y_arr = _labels01(y, X_arr.shape[0])
+    rate = _positive(lr, "lr")
+    n_epochs = _positive_int(epochs, "epochs")
+    penalty = _non_negative(l2, "l2")
+    if callback is not None and not callable(callback):
+        raise TypeError("callback must be a function callback(epoch, loss) or None.")
+    w = np.zeros(X_arr.shape[1]) if w0 is None else _model_inputs(X_arr, w0, b0)[1].copy()
+    b = _as_scalar(b0, "b0")
+    losses: list[float] = []
+    for epoch in range(n_epochs):
+        z = X_arr @ w + b
+        loss = binary_cross_entropy_with_logits(y_arr, z) + 0.5 * penalty * float(w @ w)
+        losses.append(loss)
+        if callback is not None:
+            callback(epoch, loss)
+        err = y_arr - sigmoid(z)
+        w = w - rate * (-(X_arr.T @ err) / len(y_arr) + penalty * w)
+        b = b - rate * (-float(np.mean(err)))
+    return LogisticResult(w=w, b=float(b), losses=losses)
+
+
+# --------------------------------------------------------------------------------------------
+# Softmax regression (K classes)
+# --------------------------------------------------------------------------------------------
+
+
+def _softmax_inputs(X: Any, W: Any, b: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    X_arr = _as_points(X)
+    W_arr = _as_float_array(W, "W")
+    if W_arr.ndim != 2 or W_arr.shape[0] != X_arr.shape[1]:
+        raise ValueError(f"W must have shape ({X_arr.shape[1]}, K): one column of weights per "
+                         f"class, got {W_arr.shape}.")
+    b_arr = _as_float_array(b, "b")
+    if b_arr.shape != (W_arr.shape[1],):
+        raise ValueError(f"b must have shape ({W_arr.shape[1]},), one bias per class, "
+                         f"got {b_arr.shape}.")
+    return X_arr, W_arr, b_arr
+
+
+def softmax_predict_proba(X: Any, W: Any, b: Any) -> np.ndarray:
+    """Class probabilities ``softmax(X @ W + b)`` of shape ``(n, K)``."""
+    X_arr, W_arr, b_arr = _softmax_inputs(X, W, b)
+    return softmax(X_arr @ W_arr + b_arr, axis=1)
+
+
+def softmax_regression_gradients(X: Any, targets: Any, W: Any, b: Any, *,
+                                 l2: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient of the mean cross-entropy (plus ``l2/2 · ‖W‖²``) for softmax regression.
+
+    With ``P = softmax(X W + b)`` and one-hot targets ``Y``: ``∇_W = Xᵀ (P - Y) / n + l2 W`` and
+    ``∇_b = mean over rows of (P - Y)``; the binary formula ``-(y - ŷ) x`` once per class.
+    """
+    X_arr, W_arr, b_arr = _softmax_inputs(X, W, b)
+    Y = _class_targets(targets, X_arr.shape[0], W_arr.shape[1])
+    penalty = _non_negative(l2, "l2")
+    diff = softmax(X_arr @ W_arr + b_arr, axis=1) - Y
+    return X_arr.T @ diff / len(X_arr) + penalty * W_arr, diff.mean(axis=0)
+
+
+@dataclass
+class SoftmaxResult:
+    """What :func:`train_softmax_regression` returns."""
+
+    W: np.ndarray  # (d, K)
+    b: np.ndarray  # (K,)
+    losses: list[float] = field(default_factory=list)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities for the rows of ``X``."""
+        return softmax_predict_proba(X, self.W, self.b)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class for each row of ``X``."""
+        return np.argmax(self.predict_proba(X), axis=1)
+
+
+def train_softmax_regression(
+    X: Any,
+    labels: Any,
+    *,
+    num_classes: int | None = None,
+    lr: float = 0.1,
+    epochs: int = 1000,
+    l2: float = 0.0,
+    callback: Callable[[int, float], None] | None = None,
+) -> SoftmaxResult:
+    """Full-batch gradient descent for K-class softmax regression, starting from zeros.
+
+    ``labels`` are integers 0 to K-1. ``l2 = 1 / (C n)`` matches scikit-learn's multinomial
+    ``LogisticRegression(C=C)``. ``callback(epoch, loss)`` is called every epoch.
+    """
+    X_arr = _as_points(X)
+    Y = one_hot(labels, num_classes)
+    if Y.shape[0] != X_arr.shape[0]:
+        raise ValueError(f"labels has {Y.shape[0]} entries for {X_arr.shape[0]} points.")
+    rate = _positive(lr, "lr")
+    n_epochs = _positive_int(epochs, "epochs")
+    penalty = _non_negative(l2, "l2")
+    if callback is not None and not callable(callback):
+        raise TypeError("callback must be a function callback(epoch, loss) or None.")
+    k = Y.shape[1]
+    W = np.zeros((X_arr.shape[1], k))
+    b = np.zeros(k)
+    losses: list[float] = []
+    for epoch in range(n_epochs):
+        Z = X_arr @ W + b
+        loss = float(-np.mean(np.sum(Y * log_softmax(Z, axis=1), axis=1)))
+        loss += 0.5 * penalty * float(np.sum(W**2))
+        losses.append(loss)
+        if callback is not None:
+            callback(epoch, loss)
+        diff = softmax(Z, axis=1) - Y
+        W = W - rate * (X_arr.T @ diff / len(X_arr) + penalty * W)
+        b = b - rate * diff.mean(axis=0)
+    return SoftmaxResult(W=W, b=b, losses=losses)
+
+
+# --------------------------------------------------------------------------------------------
+# The widget of notebook 03
+# --------------------------------------------------------------------------------------------
+
+
+def logistic_snapshot(X: Any, y: Any, w: Any, b: float) -> dict[str, Any]:
+    """Everything the "move the weights" widget shows for one setting of ``w`` and ``b``.
+
+    Returns a dict with ``"p"`` (probability of class 1 per point), ``"p_true"`` (probability the
+    model gives each point's actual label), ``"loss"`` (per-point log-loss ``-ln p_true``),
+    ``"mean_loss"``, ``"predicted"`` (labels at the 0.5 threshold) and ``"accuracy"``.
+    """
+    X_arr, w_arr, bias = _model_inputs(X, w, b)
+    y_arr = _labels01(y, X_arr.shape[0])
+    z = X_arr @ w_arr + bias
+    p = sigmoid(z)
+    per_point = binary_cross_entropy_with_logits(y_arr, z, reduction="none")
+    predicted = (p >= 0.5).astype(int)
+    return {
+        "p": p,
+        "p_true": np.where(y_arr == 1, p, 1.0 - p),
+        "loss": per_point,
+        "mean_loss": float(per_point.mean()),
+        "predicted": predicted,
+        "accuracy": float(np.mean(predicted == y_arr)),
+    }
+
+
+def plot_logistic_snapshot(
+    X: Any,
+    y: Any,
+    w: Any,
+    b: float,
+    *,
+    axes: Any | None = None,
+    highlight: int | None = None,
+    margin: float = 1.0,
+) -> Any:
+    """Two panels: probabilities shaded over the plane with the 0.5 line, and per-point losses.
+
+    ``highlight`` marks one point (the one the learner moves). Returns the two axes.
+    """
+    import matplotlib.pyplot as plt
+
+    from course_utils.plotting import COLORS
+
+    snap = logistic_snapshot(X, y, w, b)
+    X_arr, w_arr, bias = _model_inputs(X, w, b)
+    if X_arr.shape[1] != 2:
+        raise ValueError(f"Pictures need 2-D points, got {X_arr.shape[1]} features.")
+    y_arr = _labels01(y, X_arr.shape[0]).astype(int)
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10.5, 4.2), gridspec_kw={"width_ratios": [1.1, 1]})
+    ax_plane, ax_bar = axes
+    lo = X_arr.min(axis=0) - margin
+    hi = X_arr.max(axis=0) + margin
+    g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], 150), np.linspace(lo[1], hi[1], 150))
+    prob = sigmoid(w_arr[0] * g1 + w_arr[1] * g2 + bias)
+    shade = ax_plane.contourf(g1, g2, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r",
+                              alpha=0.45, vmin=0, vmax=1)
+    if 0 < prob.min() < 0.5 < prob.max():
+        ax_plane.contour(g1, g2, prob, levels=[0.5], colors="black", linewidths=1.8)
+    for label, marker in ((0, "o"), (1, "s")):
+        mask = y_arr == label
+        ax_plane.scatter(X_arr[mask, 0], X_arr[mask, 1], s=60, marker=marker,
+                         color=COLORS[label], edgecolor="white", linewidth=0.8,
+                         label=f"label {label}", zorder=3)
+    for i, (px, py) in enumerate(X_arr):
+        ax_plane.annotate(str(i), (px, py), textcoords="offset points", xytext=(6, 5), fontsize=8)
+    if highlight is not None:
+        ax_plane.scatter([X_arr[highlight, 0]], [X_arr[highlight, 1]], s=300, facecolor="none",
+                         edgecolor="#ff7f0e", linewidth=2.5, zorder=4, label="movable point")
+    ax_plane.set_xlim(lo[0], hi[0])
+    ax_plane.set_ylim(lo[1], hi[1])
+    ax_plane.set_xlabel("$x_1$")
+    ax_plane.set_ylabel("$x_2$")
+    ax_plane.set_title(f"P(label 1) = σ({w_arr[0]:.2f}·x1 + {w_arr[1]:.2f}·x2 + {bias:.2f})")
+    ax_plane.legend(loc="lower left", fontsize=8)
+    ax_plane.figure.colorbar(shade, ax=ax_plane, fraction=0.046, pad=0.03, label="P(label 1)")
+    colors = [COLORS[int(lbl)] for lbl in y_arr]
+    idx = np.arange(len(y_arr))
+    ax_bar.bar(idx, snap["loss"], color=colors, alpha=0.85)
+    for i, (loss, pt) in enumerate(zip(snap["loss"], snap["p_true"])):
+        ax_bar.text(i, loss, f"{pt:.2f}", ha="center", va="bottom", fontsize=8)
+    ax_bar.set_xticks(idx)
+    ax_bar.set_xlabel("point (number above a bar: probability given to its true label)")
+    ax_bar.set_ylabel("log-loss  $-\\ln p_{true}$")
+    ax_bar.set_title(f"mean loss {snap['mean_loss']:.3f}, accuracy {snap['accuracy']:.0%}")
+    ax_bar.set_ylim(0, max(1.0, float(snap["loss"].max()) * 1.15))
+    return axes
