@@ -284,24 +284,23 @@ def gradient_descent(
     n = Xb.shape[0]
 
     result = GDResult(w=w, lr=lr)
-
-    def record(weights: np.ndarray) -> float:
-        loss = float(np.mean((Xb @ weights - y) ** 2))
-        result.train_loss.append(loss)
-        if has_val:
-            result.val_loss.append(float(np.mean((Xb_val @ weights - y_val) ** 2)))
-        return loss
-
+    limit = np.inf
     with np.errstate(over="ignore", invalid="ignore"):
-        start = record(w)
-        limit = divergence_factor * max(start, 1e-12)
-        for _ in range(epochs):
-            grad = (2.0 / n) * (Xb.T @ (Xb @ w - y))
-            w = w - lr * grad
-            loss = record(w)
-            if not np.isfinite(loss) or loss > limit:
+        for epoch in range(epochs + 1):
+            # The residuals of the current weights give both their loss and the gradient.
+            residual = Xb @ w - y
+            loss = float(np.mean(residual**2))
+            result.train_loss.append(loss)
+            if has_val:
+                result.val_loss.append(float(np.mean((Xb_val @ w - y_val) ** 2)))
+            if epoch == 0:
+                limit = divergence_factor * max(loss, 1e-12)
+            elif not np.isfinite(loss) or loss > limit:
                 result.diverged = True
                 break
+            if epoch == epochs:
+                break
+            w = w - lr * (2.0 / n) * (Xb.T @ residual)
     result.w = w
     return result
 
