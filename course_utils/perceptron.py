@@ -406,12 +406,15 @@ def plot_perceptron_state(
     *,
     ax: Any | None = None,
     highlight: int | None = None,
+    previous: tuple[Any, float] | None = None,
     title: str | None = None,
     margin: float = 0.5,
 ) -> Any:
     """Draw 2-D points, the line ``w·x + b = 0`` and its positive side; ring the mistakes.
 
-    ``highlight`` is the index of one point to circle (the point being visited). Returns the axes.
+    ``highlight`` is the index of one point to circle (the point being visited); ``previous`` is
+    an earlier ``(w, b)`` drawn as a dashed grey line (where the line was before an update).
+    Returns the axes.
     """
     import matplotlib.pyplot as plt
 
@@ -435,9 +438,14 @@ def plot_perceptron_state(
     if wrong.any():
         ax.scatter(X_arr[wrong, 0], X_arr[wrong, 1], s=140, facecolor="none", edgecolor="black",
                    linewidth=1.0, label="misclassified", zorder=2)
+    if previous is not None:
+        old = line_points(*previous)
+        if old is not None:
+            ax.axline(old[0], old[1], color="grey", linestyle="--", linewidth=1.5,
+                      label="line before")
     pts = line_points(w_arr, bias)
     if pts is not None:
-        ax.axline(pts[0], pts[1], color="black", linewidth=2)
+        ax.axline(pts[0], pts[1], color="black", linewidth=2, label="line now")
     if highlight is not None:
         ax.scatter([X_arr[highlight, 0]], [X_arr[highlight, 1]], s=320, facecolor="none",
                    edgecolor="#ff7f0e", linewidth=2.5, label="visited now", zorder=4)

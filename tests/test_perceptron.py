@@ -218,7 +218,8 @@ def test_describe_step_says_what_happened():
 def test_pictures_draw_without_error():
     X, y = separable_blobs(0, n=20)
     res = train_perceptron(X, y, lr=0.1)
-    ax = plot_perceptron_state(X, y, res.w, res.b, highlight=0, title="t")
+    ax = plot_perceptron_state(X, y, res.w, res.b, highlight=0, title="t",
+                               previous=([1.0, 0.0], 0.0))
     assert ax.get_title() == "t"
     ax = plot_progression(X, y, res.lines, max_dotted=3)
     assert len(ax.lines) >= 1
