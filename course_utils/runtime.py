@@ -120,15 +120,33 @@ def get_device() -> Any:
 def progress(iterable: Iterable[T] | None = None, **kwargs: Any) -> Any:
     """A tqdm progress bar that works in notebooks and terminals.
 
-    ``COURSE_PROGRESS=0`` hides the bars (tqdm.auto ignores ``TQDM_DISABLE`` inside a kernel).
+    ``COURSE_PROGRESS`` chooses the kind: unset or ``1`` gives tqdm's automatic choice (a widget in
+    Jupyter), ``text`` a plain text bar on stdout (used when notebooks are executed to be saved,
+    so the stored output shows the finished bar rather than an empty widget), ``0`` no bar at all
+    (tqdm.auto ignores ``TQDM_DISABLE`` inside a kernel).
     """
+    mode = _progress_mode()
+    kwargs.setdefault("disable", mode == "off")
+    kwargs.setdefault("mininterval", 0.5)
+    if mode == "text":
+        import sys
+
+        from tqdm.std import tqdm as text_tqdm
+
+        kwargs.setdefault("file", sys.stdout)
+        kwargs.setdefault("ascii", True)
+        return text_tqdm(iterable, **kwargs)
     from tqdm.auto import tqdm
 
-    kwargs.setdefault("disable", not _progress_enabled())
-    kwargs.setdefault("mininterval", 0.5)
     return tqdm(iterable, **kwargs)
 
 
-def _progress_enabled() -> bool:
+def _progress_mode() -> str:
     value = os.environ.get("COURSE_PROGRESS", "1").strip().lower()
-    return value not in {"0", "false", "no", "off"}
+    if value in {"0", "false", "no", "off"}:
+        return "off"
+    if value == "text":
+        return "text"
+    if value in {"", "1", "true", "yes", "on", "auto"}:
+        return "auto"
+    raise ValueError(f"COURSE_PROGRESS={value!r} is not understood; use 1, text or 0.")

@@ -93,3 +93,13 @@ def test_progress_wraps_and_can_be_hidden(monkeypatch):
     monkeypatch.setenv("COURSE_PROGRESS", "1")
     bar = runtime.progress(range(2), disable=False)
     assert list(bar) == [0, 1]
+
+
+def test_progress_text_mode_writes_a_finished_bar_to_stdout(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_PROGRESS", "text")
+    assert list(runtime.progress(range(4), desc="steps")) == [0, 1, 2, 3]
+    out = capsys.readouterr().out
+    assert "steps" in out and "4/4" in out
+    monkeypatch.setenv("COURSE_PROGRESS", "loud")
+    with pytest.raises(ValueError, match="COURSE_PROGRESS"):
+        runtime.progress(range(2))
