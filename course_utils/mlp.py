@@ -311,6 +311,20 @@ class MLP:
                              f"{' (or (m,) for one output)' if k == 1 else ''}, got {y.shape}.")
         return y
 
+    def prepare_targets(self, y: Any) -> np.ndarray:
+        """Return targets as the ``(m, n_out)`` float array the loss compares outputs with.
+
+        Integer class labels become one-hot rows when the output is a softmax, and a 1-D ``y``
+        becomes a column for a single output unit. This is the ``target`` that
+        :func:`torch_loss` expects.
+        """
+        if y is None:
+            raise TypeError("y is None; pass the targets of the batch.")
+        arr = np.asarray(y)
+        if arr.ndim == 0:
+            raise ValueError("y must hold one target per record, got a single number.")
+        return self._check_y(arr, arr.shape[0])
+
     # ---------------------------------------------------------------- forward and loss
 
     def forward(self, X: Any) -> np.ndarray:
@@ -646,7 +660,8 @@ def torch_loss(model: MLP) -> Callable[[Any, Any], Any]:
     """The PyTorch loss matching ``model.loss`` and ``model.reduction``, as ``f(output, target)``.
 
     ``output`` is what :func:`to_torch`'s network returns (probabilities, not logits) and
-    ``target`` has the shape :meth:`MLP.forward` returns (one-hot for softmax outputs).
+    ``target`` has the shape :meth:`MLP.forward` returns (one-hot for softmax outputs), as
+    :meth:`MLP.prepare_targets` makes it.
     """
     import torch.nn.functional as F
 

@@ -88,7 +88,7 @@ def test_backprop_matches_torch_autograd(spec, reduction):
 
     torch_net = to_torch(net)
     out = torch_net(torch.as_tensor(X))
-    target = torch.as_tensor(net._check_y(y, X.shape[0]))
+    target = torch.as_tensor(net.prepare_targets(y))
     torch_value = torch_loss(net)(out, target)
     torch_value.backward()
     tW, tb = torch_gradients(torch_net)
@@ -325,6 +325,27 @@ def test_bad_architectures_are_rejected():
         MLP("2,3,1")
     with pytest.raises(ValueError, match="init"):
         MLP([2, 3, 1], init=-1.0)
+
+
+def test_prepare_targets_gives_the_layout_of_the_outputs():
+    soft = MLP([2, 3, 3], output_activation="softmax", loss="cross_entropy")
+    np.testing.assert_array_equal(soft.prepare_targets([2, 0, 1]),
+                                  [[0, 0, 1], [1, 0, 0], [0, 1, 0]])
+    one = MLP([2, 3, 1])
+    targets = one.prepare_targets(np.array([1, 0, 1]))
+    assert targets.shape == (3, 1) and targets.dtype == np.float64
+    np.testing.assert_array_equal(targets[:, 0], [1.0, 0.0, 1.0])
+    # the same targets the loss uses internally
+    X = np.random.default_rng(0).normal(size=(3, 2))
+    out = torch.as_tensor(one.forward(X))
+    assert torch_loss(one)(out, torch.as_tensor(targets)).item() == pytest.approx(
+        one.loss_value(X, [1, 0, 1]), rel=1e-12)
+    with pytest.raises(TypeError, match="y is None"):
+        one.prepare_targets(None)
+    with pytest.raises(ValueError, match="one target per record"):
+        one.prepare_targets(1.0)
+    with pytest.raises(ValueError, match="class labels"):
+        soft.prepare_targets([0, 3])
 
 
 def test_bad_shapes_give_clear_errors():

@@ -153,19 +153,38 @@ def backward_step(x, y, w, W, lr):
 # --------------------------------------------------------------------------- numerical gradient
 
 
-def _quadratic(w: np.ndarray) -> float:
+class _Formula:
+    """A test function that shows its formula in feedback (instead of a memory address)."""
+
+    def __init__(self, fn: Any, formula: str) -> None:
+        self.fn = fn
+        self.formula = formula
+
+    def __call__(self, w: np.ndarray) -> float:
+        return self.fn(w)
+
+    def __repr__(self) -> str:
+        return f"<function {self.formula}>"
+
+
+def _quadratic_value(w: np.ndarray) -> float:
     return float(np.sum((w - 1.0) ** 2))
 
 
-def _wavy(w: np.ndarray) -> float:
+def _wavy_value(w: np.ndarray) -> float:
     return float(np.sin(w[0]) * np.exp(w[1]) + w[0] ** 3)
 
 
-def _logistic_loss(w: np.ndarray) -> float:
+def _logistic_loss_value(w: np.ndarray) -> float:
     X = np.array([[1.0, 2.0], [-1.0, 0.5], [0.3, -0.7]])
     y = np.array([1.0, 0.0, 1.0])
     p = _sigmoid(X @ w)
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+_quadratic = _Formula(_quadratic_value, "sum((w - 1)**2)")
+_wavy = _Formula(_wavy_value, "sin(w0)*exp(w1) + w0**3")
+_logistic_loss = _Formula(_logistic_loss_value, "log-loss of 3 points")
 
 
 def _numerical_gradient_ref(f: Any, w: Any, eps: float = 1e-6) -> np.ndarray:
