@@ -32,6 +32,21 @@ def test_clean_strips_noise_and_keeps_outputs():
     assert solution.metadata["tags"] == ["solution"]
 
 
+def test_progress_bar_split_over_several_outputs_keeps_only_its_final_state():
+    nb = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("train()", execution_count=1)
+    code.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="\rsteps:   0%|  | 0/9"),
+        nbformat.v4.new_output("stream", name="stdout", text="\rsteps:  50%|# | 4/9"),
+        nbformat.v4.new_output("stream", name="stdout", text="\rsteps: 100%|##| 9/9\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="careful\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="done\n"),
+    ]
+    nb.cells = [code]
+    execute_notebooks.clean(nb)
+    assert [o["text"] for o in code.outputs] == ["steps: 100%|##| 9/9\n", "careful\n", "done\n"]
+
+
 def test_missing_notebook_is_reported(capsys):
     assert execute_notebooks.main(["notebooks/99_missing.ipynb"]) == 2
     assert "No such notebook" in capsys.readouterr().out

@@ -36,10 +36,24 @@ def clean(nb: nbformat.NotebookNode) -> None:
             if "solution" not in tags:
                 tags.append("solution")
         if cell.cell_type == "code":
-            for out in cell.get("outputs", []):
+            cell.outputs = _merge_streams(cell.get("outputs", []))
+            for out in cell.outputs:
                 out.get("metadata", {}).pop("application/vnd.jupyter.widget-view+json", None)
                 if out.get("output_type") == "stream" and "\r" in out.get("text", ""):
                     out["text"] = _final_lines(out["text"])
+
+
+def _merge_streams(outputs: list) -> list:
+    """Join consecutive outputs of the same stream (a text progress bar arrives as many)."""
+    merged: list = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+            prev["text"] = prev.get("text", "") + out.get("text", "")
+        else:
+            merged.append(out)
+    return merged
 
 
 def _final_lines(text: str) -> str:
