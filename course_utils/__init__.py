@@ -8,8 +8,10 @@ Modules, one concern each:
 - ``checks``    answer checks for exercises (friendly feedback, hints, solutions)
 - ``exercises`` the exercises of each notebook, one module per notebook
 - ``envcheck``  the environment report of notebook 00
+- ``validation`` shared input checks that turn bad arguments into clear error messages
 
-Model code that later notebooks reuse lives in its own module (for example ``linear``).
+Model code that later notebooks reuse lives in one module per topic: ``linear`` (01),
+``perceptron`` (02), ``logistic`` (03), ``mlp`` (04, 05), ``tokenizers`` and ``gpt`` (10).
 """
 
 from course_utils.runtime import FAST, get_device, pick, seed_everything

@@ -23,6 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from course_utils.validation import as_matrix as _as_matrix
+from course_utils.validation import as_vector as _as_vector
+from course_utils.validation import non_negative_int as _non_negative_int
+from course_utils.validation import positive as _positive_number
+
 __all__ = [
     "GDResult",
     "train_val_split",
@@ -39,64 +44,6 @@ __all__ = [
     "epochs_to_reach",
     "plot_gd_run",
 ]
-
-
-# --------------------------------------------------------------------------- input checking
-
-
-def _as_matrix(X: Any, name: str = "X") -> np.ndarray:
-    if X is None:
-        raise TypeError(f"{name} must be a 2-D array of numbers, got None.")
-    try:
-        arr = np.asarray(X, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a 2-D array of numbers; it could not be converted "
-                        f"({exc}).") from exc
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D with shape (n_examples, n_features), got shape "
-                         f"{arr.shape}.")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}).")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinity; clean the data first.")
-    return arr
-
-
-def _as_vector(v: Any, name: str, length: int | None = None) -> np.ndarray:
-    if v is None:
-        raise TypeError(f"{name} must be a 1-D array of numbers, got None.")
-    try:
-        arr = np.asarray(v, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be a 1-D array of numbers; it could not be converted "
-                        f"({exc}).") from exc
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}. (A column of shape (n, 1) "
-                         "can be flattened with .ravel().)")
-    if length is not None and arr.shape[0] != length:
-        raise ValueError(f"{name} has length {arr.shape[0]}, expected {length}.")
-    if arr.shape[0] == 0:
-        raise ValueError(f"{name} is empty.")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinity.")
-    return arr
-
-
-def _positive_number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}.")
-    value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value}.")
-    return value
-
-
-def _non_negative_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}.")
-    if value < 0:
-        raise ValueError(f"{name} must be 0 or more, got {value}.")
-    return int(value)
 
 
 # --------------------------------------------------------------------------- data preparation

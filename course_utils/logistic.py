@@ -16,12 +16,17 @@ Notebook 03 derives every piece; notebook 04 and later reuse them.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from course_utils.validation import as_float_array as _as_float_array
+from course_utils.validation import as_number as _as_scalar
+from course_utils.validation import non_negative as _non_negative
+from course_utils.validation import positive as _positive
+from course_utils.validation import positive_int as _positive_int
 
 __all__ = [
     "sigmoid",
@@ -48,63 +53,6 @@ __all__ = [
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
-
-
-# --------------------------------------------------------------------------------------------
-# Input checks
-# --------------------------------------------------------------------------------------------
-
-
-def _as_float_array(value: Any, name: str, *, allow_inf: bool = False) -> np.ndarray:
-    if value is None or value is Ellipsis:
-        raise TypeError(f"{name} is {value!r}; expected numbers (a number, list or NumPy array).")
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must hold numbers, got a string.")
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
-        value = value.detach().cpu().numpy()
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must hold numbers only ({exc}).") from exc
-    if np.isnan(arr).any():
-        raise ValueError(f"{name} contains NaN.")
-    if not allow_inf and np.isinf(arr).any():
-        raise ValueError(f"{name} contains infinity.")
-    return arr
-
-
-def _as_scalar(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}.")
-    arr = np.asarray(value, dtype=float)
-    if arr.size != 1:
-        raise ValueError(f"{name} must be a single number, got shape {arr.shape}.")
-    number = float(arr.reshape(()))
-    if not np.isfinite(number):
-        raise ValueError(f"{name} must be finite, got {number}.")
-    return number
-
-
-def _non_negative(value: Any, name: str) -> float:
-    number = _as_scalar(value, name)
-    if number < 0:
-        raise ValueError(f"{name} must be zero or positive, got {number}.")
-    return number
-
-
-def _positive(value: Any, name: str) -> float:
-    number = _as_scalar(value, name)
-    if number <= 0:
-        raise ValueError(f"{name} must be positive, got {number}.")
-    return number
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}.")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}.")
-    return int(value)
 
 
 def _as_points(X: Any) -> np.ndarray:

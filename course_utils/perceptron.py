@@ -15,11 +15,15 @@ Notebook 02 builds these pieces up one at a time; later notebooks and the tests 
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from course_utils.validation import as_float_array as _as_float_array
+from course_utils.validation import as_number as _as_scalar
+from course_utils.validation import positive as _positive
+from course_utils.validation import positive_int as _positive_int
 
 __all__ = [
     "step",
@@ -37,25 +41,6 @@ __all__ = [
     "plot_perceptron_state",
     "plot_progression",
 ]
-
-
-# --------------------------------------------------------------------------------------------
-# Input checks
-# --------------------------------------------------------------------------------------------
-
-
-def _as_float_array(value: Any, name: str) -> np.ndarray:
-    if value is None or value is Ellipsis:
-        raise TypeError(f"{name} is {value!r}; expected numbers (a list or a NumPy array).")
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must hold numbers, got a string.")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must hold numbers only ({exc}).") from exc
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinity.")
-    return arr
 
 
 def _as_points(X: Any, name: str = "X") -> np.ndarray:
@@ -80,33 +65,6 @@ def _as_weights(w: Any, d: int, name: str = "w") -> np.ndarray:
     if arr.shape != (d,):
         raise ValueError(f"{name} must have shape ({d},), one weight per feature, got {arr.shape}.")
     return arr
-
-
-def _as_scalar(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}.")
-    arr = np.asarray(value, dtype=float)
-    if arr.size != 1:
-        raise ValueError(f"{name} must be a single number, got shape {arr.shape}.")
-    number = float(arr.reshape(()))
-    if not np.isfinite(number):
-        raise ValueError(f"{name} must be finite, got {number}.")
-    return number
-
-
-def _positive(value: Any, name: str) -> float:
-    number = _as_scalar(value, name)
-    if number <= 0:
-        raise ValueError(f"{name} must be positive, got {number}.")
-    return number
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}.")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}.")
-    return int(value)
 
 
 # --------------------------------------------------------------------------------------------
