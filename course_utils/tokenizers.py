@@ -1,0 +1,139 @@
+"""Tokenizers: turn text into integer ids and back.
+
+:class:`CharTokenizer` gives every distinct character of a text its own id (sorted, so the ids are
+the same on every machine). On tiny Shakespeare that is 65 symbols: the newline, the space, ten
+punctuation marks and symbols (``! $ & ' , - . : ; ?``), the digit ``3``, and the 26 upper- and 26
+lower-case letters.
+
+A tokenizer is saved as plain data (:meth:`CharTokenizer.to_dict`), so a model checkpoint can carry
+its own tokenizer and still be loaded with ``torch.load(..., weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = ["CharTokenizer", "UnknownCharacterError"]
+
+
+class UnknownCharacterError(ValueError):
+    """A character (or id) that the tokenizer's vocabulary does not contain."""
+
+
+def _show_char(ch: str) -> str:
+    return f"{ch!r} (U+{ord(ch):04X})"
+
+
+class CharTokenizer:
+    """A character-level tokenizer: one id per distinct character.
+
+    >>> tok = CharTokenizer.from_text("hello")
+    >>> tok.vocab_size, tok.encode("hole"), tok.decode(tok.encode("hole"))
+    (4, [1, 3, 2, 0], 'hole')
+
+    Build it from a text with :meth:`from_text` (or give the characters directly). Ids follow the
+    sorted order of the characters. :meth:`encode` raises :class:`UnknownCharacterError` (a
+    ``ValueError``) naming the first character it does not know.
+    """
+
+    FORMAT = "char-tokenizer-v1"
+
+    def __init__(self, chars: Iterable[str]) -> None:
+        if isinstance(chars, str):
+            chars = list(chars)
+        chars = list(chars)
+        if not chars:
+            raise ValueError("A CharTokenizer needs at least one character in its vocabulary.")
+        for ch in chars:
+            if not isinstance(ch, str) or len(ch) != 1:
+                raise TypeError(f"Every vocabulary entry must be a single character, got {ch!r}.")
+        if len(set(chars)) != len(chars):
+            raise ValueError("The vocabulary lists a character twice; each must appear once.")
+        self.itos: list[str] = sorted(chars)
+        self.stoi: dict[str, int] = {ch: i for i, ch in enumerate(self.itos)}
+
+    @classmethod
+    def from_text(cls, text: str) -> CharTokenizer:
+        """Build the vocabulary from every distinct character of ``text``."""
+        if not isinstance(text, str):
+            raise TypeError(f"from_text() needs a string, got {type(text).__name__}.")
+        if not text:
+            raise ValueError("from_text() needs a non-empty text to collect characters from.")
+        return cls(set(text))
+
+    @property
+    def vocab_size(self) -> int:
+        """How many distinct symbols (ids ``0 .. vocab_size - 1``) there are."""
+        return len(self.itos)
+
+    def __len__(self) -> int:
+        return self.vocab_size
+
+    def __repr__(self) -> str:
+        return f"CharTokenizer(vocab_size={self.vocab_size})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CharTokenizer) and self.itos == other.itos
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.itos))
+
+    def encode(self, text: str) -> list[int]:
+        """Return the list of ids of the characters of ``text``."""
+        if not isinstance(text, str):
+            raise TypeError(f"encode() needs a string, got {type(text).__name__}.")
+        stoi = self.stoi
+        try:
+            return [stoi[ch] for ch in text]
+        except KeyError:
+            pos, ch = next((i, c) for i, c in enumerate(text) if c not in stoi)
+            raise UnknownCharacterError(
+                f"The character {_show_char(ch)} at position {pos} is not in this tokenizer's "
+                f"vocabulary of {self.vocab_size} characters. Remove or replace it, or build the "
+                "tokenizer from a text that contains it."
+            ) from None
+
+    def decode(self, ids: Iterable[int] | Any) -> str:
+        """Return the text for a sequence of ids (a list, a 1-D array or a 1-D tensor)."""
+        if hasattr(ids, "tolist"):  # NumPy arrays and torch tensors
+            if getattr(ids, "ndim", 1) > 1:
+                raise ValueError(
+                    f"decode() needs a 1-D sequence of ids, got shape {tuple(ids.shape)}. "
+                    "Decode one row at a time, e.g. tok.decode(batch[0])."
+                )
+            ids = ids.tolist()
+        if isinstance(ids, (str, bytes)):
+            raise TypeError("decode() needs a sequence of integer ids, not a string.")
+        if isinstance(ids, int):
+            ids = [ids]
+        out = []
+        n = self.vocab_size
+        for i in ids:
+            if isinstance(i, bool) or not isinstance(i, int):
+                raise TypeError(f"decode() needs integer ids, got {i!r} ({type(i).__name__}).")
+            if not 0 <= i < n:
+                raise UnknownCharacterError(
+                    f"The id {i} is outside this tokenizer's vocabulary (ids 0 to {n - 1})."
+                )
+            out.append(self.itos[i])
+        return "".join(out)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (strings and lists only) that :meth:`from_dict` turns back into a tokenizer."""
+        return {"format": self.FORMAT, "chars": "".join(self.itos)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CharTokenizer:
+        """Rebuild a tokenizer saved with :meth:`to_dict`."""
+        if not isinstance(data, Mapping):
+            raise TypeError(f"from_dict() needs a dict, got {type(data).__name__}.")
+        if data.get("format") != cls.FORMAT:
+            raise ValueError(
+                f"This is not a saved CharTokenizer (format {data.get('format')!r}, expected "
+                f"{cls.FORMAT!r})."
+            )
+        chars = data.get("chars")
+        if not isinstance(chars, str):
+            raise ValueError("A saved CharTokenizer needs its characters as one string.")
+        return cls(list(chars))
