@@ -120,7 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     for rec in result.evals:
         print(f"{rec['step']:>6} {rec['elapsed']:>8.1f} {rec['train']:>7.4f} {rec['val']:>7.4f}")
     print()
-    print(f"ms/step     : {result.ms_per_step:.1f} (training only, evaluations excluded)")
+    print(f"ms/step     : {result.ms_per_step:.1f} (training only, evaluations excluded); "
+          f"{result.steady_ms_per_step():.1f} after the first {result.evals[1]['step']} steps"
+          if len(result.evals) > 2 else
+          f"ms/step     : {result.ms_per_step:.1f} (training only, evaluations excluded)")
     print(f"tokens/s    : {result.tokens_per_second:,.0f}")
     print(f"train time  : {result.train_seconds:.1f} s for {result.steps} steps; total with "
           f"evaluations {result.total_seconds:.1f} s")
@@ -141,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             "parameters": n_params,
             "steps": result.steps,
             "ms_per_step": result.ms_per_step,
+            "steady_ms_per_step": result.steady_ms_per_step(),
             "tokens_per_second": result.tokens_per_second,
             "train_seconds": result.train_seconds,
             "total_seconds": result.total_seconds,

@@ -74,7 +74,7 @@ def test_from_dict_rejects_unknown_fields():
 @pytest.mark.parametrize(
     "changes",
     [{"batch_size": 0}, {"max_steps": -1}, {"learning_rate": 0.0}, {"min_lr": 1.0},
-     {"warmup_steps": -1}, {"beta2": 1.0}, {"eval_interval": 0}, {"grad_clip": float("nan")}],
+     {"warmup_steps": -1}, {"warmup_steps": 200, "max_steps": 100}, {"beta2": 1.0}, {"eval_interval": 0}, {"grad_clip": float("nan")}],
 )
 def test_bad_train_configs(changes):
     with pytest.raises((ValueError, TypeError)):
@@ -430,6 +430,8 @@ def test_a_few_dozen_steps_lower_the_loss():
     assert last["train"] < first["train"] - 1.0
     assert last["val"] < first["val"] - 1.0
     assert result.ms_per_step > 0 and result.tokens_per_second > 0
+    assert result.steady_ms_per_step() > 0
+    assert 0 <= result.evals[0]["train_seconds"] < result.evals[1]["train_seconds"]
     assert result.tokens_per_step == 16 * 16
 
 
@@ -440,8 +442,9 @@ def test_cpu_training_uses_no_cuda_features():
     gpt.setup_device("cpu")  # a no-op off CUDA
     feats = gpt.speed_features("cpu")
     assert feats["precision"] == "float32" and feats["torch.compile"] == "off"
-    opt = gpt.configure_optimizer(tiny_model(), gpt.TrainConfig(), "cpu")
-    assert not opt.defaults.get("fused")
+    model = tiny_model()
+    assert not gpt.configure_optimizer(model, gpt.TrainConfig()).defaults.get("fused")
+    assert not gpt.configure_optimizer(model, gpt.TrainConfig(), "mps").defaults.get("fused")
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -450,7 +453,7 @@ def test_cpu_training_uses_no_cuda_features():
 def test_checkpoint_round_trip_gives_identical_logits(tmp_path):
     model = tiny_model(seed=7)
     tok = CharTokenizer("abcdefghijk")
-    tcfg = gpt.TrainConfig(max_steps=10)
+    tcfg = gpt.TrainConfig(max_steps=10, warmup_steps=2)
     path = gpt.save_checkpoint(tmp_path / "sub" / "m.pt", model, tokenizer=tok,
                                train_config=tcfg, extra={"val_loss": 1.5, "note": [1, 2]})
     raw = torch.load(path, weights_only=True)  # plain data only: the safe loader accepts it
