@@ -42,6 +42,7 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from course_utils.runtime import is_fast, progress
 from course_utils.tokenizers import CharTokenizer
+from course_utils.validation import as_number, non_negative_int, positive_int
 
 __all__ = [
     "GPTConfig",
@@ -86,26 +87,22 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
-def _check_positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__}).")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value}.")
+def _check_positive_int(name: str, value: Any) -> int:
+    """An integer of at least 1 (NumPy integers accepted), returned as a plain ``int``."""
+    return positive_int(value, name)
 
 
 def _check_number(name: str, value: Any, *, low: float, high: float | None = None,
-                  low_inclusive: bool = True, high_inclusive: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__}).")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}.")
-    too_low = value < low if low_inclusive else value <= low
-    too_high = high is not None and (value > high if high_inclusive else value >= high)
+                  low_inclusive: bool = True, high_inclusive: bool = False) -> float:
+    """A finite number in the given interval, returned as a plain ``float``."""
+    number = as_number(value, name)
+    too_low = number < low if low_inclusive else number <= low
+    too_high = high is not None and (number > high if high_inclusive else number >= high)
     if too_low or too_high:
         left = "[" if low_inclusive else "("
-        right = "" if high is None else (f"{high}]" if high_inclusive else f"{high})")
-        interval = f"{left}{low}, {right or 'infinity)'}"
-        raise ValueError(f"{name} must lie in {interval}, got {value}.")
+        right = "infinity)" if high is None else (f"{high}]" if high_inclusive else f"{high})")
+        raise ValueError(f"{name} must lie in {left}{low}, {right}, got {number}.")
+    return number
 
 
 def _check_bool(name: str, value: Any) -> None:
@@ -139,8 +136,9 @@ class GPTConfig:
     tie_weights: bool = True
 
     def __post_init__(self) -> None:
+        # Checked values are stored back as plain int/float, so a checkpoint holds plain data.
         for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
-            _check_positive_int(name, getattr(self, name))
+            object.__setattr__(self, name, _check_positive_int(name, getattr(self, name)))
         if self.n_embd % self.n_head != 0:
             lower = self.n_embd - self.n_embd % self.n_head
             suggestion = f"n_embd={lower}" if lower > 0 else f"n_embd={self.n_head}"
@@ -149,7 +147,8 @@ class GPTConfig:
                 f"embedding is split evenly between the heads. Try {suggestion}, or a number of "
                 f"heads that divides {self.n_embd}."
             )
-        _check_number("dropout", self.dropout, low=0.0, high=1.0)
+        object.__setattr__(self, "dropout", _check_number("dropout", self.dropout, low=0.0,
+                                                          high=1.0))
         _check_bool("bias", self.bias)
         _check_bool("tie_weights", self.tie_weights)
 
@@ -199,27 +198,27 @@ class TrainConfig:
     seed: int = 1337
 
     def __post_init__(self) -> None:
+        def store(name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+
         for name in ("batch_size", "max_steps", "eval_interval", "eval_iters"):
-            _check_positive_int(name, getattr(self, name))
-        if isinstance(self.warmup_steps, bool) or not isinstance(self.warmup_steps, int):
-            raise TypeError(f"warmup_steps must be an integer, got {self.warmup_steps!r}.")
-        if self.warmup_steps < 0:
-            raise ValueError(f"warmup_steps must be 0 or more, got {self.warmup_steps}.")
+            store(name, _check_positive_int(name, getattr(self, name)))
+        store("warmup_steps", non_negative_int(self.warmup_steps, "warmup_steps"))
         if self.warmup_steps > self.max_steps:
             raise ValueError(f"warmup_steps ({self.warmup_steps}) must not exceed max_steps "
                              f"({self.max_steps}); shorten the warm-up for a short run.")
-        _check_number("learning_rate", self.learning_rate, low=0.0, low_inclusive=False)
-        _check_number("min_lr", self.min_lr, low=0.0)
+        store("learning_rate", _check_number("learning_rate", self.learning_rate, low=0.0,
+                                             low_inclusive=False))
+        store("min_lr", _check_number("min_lr", self.min_lr, low=0.0))
         if self.min_lr > self.learning_rate:
             raise ValueError(f"min_lr ({self.min_lr}) must not exceed learning_rate "
                              f"({self.learning_rate}).")
-        _check_number("weight_decay", self.weight_decay, low=0.0)
-        _check_number("beta1", self.beta1, low=0.0, high=1.0)
-        _check_number("beta2", self.beta2, low=0.0, high=1.0)
-        _check_number("grad_clip", self.grad_clip, low=0.0)
+        store("weight_decay", _check_number("weight_decay", self.weight_decay, low=0.0))
+        store("beta1", _check_number("beta1", self.beta1, low=0.0, high=1.0))
+        store("beta2", _check_number("beta2", self.beta2, low=0.0, high=1.0))
+        store("grad_clip", _check_number("grad_clip", self.grad_clip, low=0.0))
         _check_bool("compile", self.compile)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}.")
+        store("seed", non_negative_int(self.seed, "seed"))
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict."""
@@ -945,9 +944,9 @@ def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: Tra
           show_progress: bool = True, compile: bool | None = None) -> TrainResult:
     """Train ``model`` with AdamW, warm-up + cosine decay, gradient clipping, periodic evaluation.
 
-    Each step: draw a random batch, forward (under autocast on CUDA), cross-entropy loss,
-    ``zero_grad``, ``backward``, clip the gradient norm to ``config.grad_clip``, set the scheduled
-    learning rate, ``optimizer.step()``. At step 0, every ``eval_interval`` steps and at the end
+    Each step: set the scheduled learning rate (:func:`lr_at`), draw a random batch, forward
+    (under autocast on CUDA) to the cross-entropy loss, ``zero_grad``, ``backward``, clip the
+    gradient norm to ``config.grad_clip``, ``optimizer.step()``. At step 0, every ``eval_interval`` steps and at the end
     the loss on both splits is estimated (:func:`estimate_loss`) and ``callback`` is called with
     an :class:`EvalEvent` (to draw a chart, print a sample, ...).
 
@@ -984,7 +983,6 @@ def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: Tra
     step_losses: list[torch.Tensor] = []
 
     start = time.perf_counter()
-
     train_time = 0.0
 
     def evaluate(step: int) -> None:

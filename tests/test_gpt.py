@@ -52,8 +52,8 @@ def test_config_defaults_are_the_gpu_model():
     ("changes", "error", "match"),
     [
         ({"n_embd": 30, "n_head": 4}, ValueError, "divisible by n_head"),
-        ({"n_layer": 0}, ValueError, "n_layer must be a positive"),
-        ({"block_size": -3}, ValueError, "block_size must be a positive"),
+        ({"n_layer": 0}, ValueError, "n_layer must be at least 1"),
+        ({"block_size": -3}, ValueError, "block_size must be at least 1"),
         ({"vocab_size": 0}, ValueError, "vocab_size"),
         ({"n_head": 2.0}, TypeError, "n_head must be an integer"),
         ({"dropout": 1.0}, ValueError, "dropout"),
@@ -64,6 +64,13 @@ def test_config_defaults_are_the_gpu_model():
 def test_bad_configs_raise_clear_errors(changes, error, match):
     with pytest.raises(error, match=match):
         replace(TINY, **changes)
+
+
+def test_configs_store_plain_python_numbers():
+    cfg = gpt.GPTConfig(n_embd=np.int64(64), n_head=np.int64(4), dropout=np.float32(0.5))
+    assert type(cfg.n_embd) is int and type(cfg.n_head) is int and type(cfg.dropout) is float
+    tcfg = gpt.TrainConfig(batch_size=np.int32(8), learning_rate=np.float64(1e-3))
+    assert type(tcfg.batch_size) is int and type(tcfg.learning_rate) is float
 
 
 def test_from_dict_rejects_unknown_fields():
