@@ -107,8 +107,10 @@ def cmd_test(python: Path, extra: list[str]) -> int:
 
 
 def cmd_lab(python: Path, extra: list[str]) -> int:
-    return _run([str(python), "-m", "jupyter", "lab", "--notebook-dir", str(ROOT / "notebooks"),
-                 *extra])
+    cmd = [str(python), "-m", "jupyter", "lab", "--notebook-dir", str(ROOT / "notebooks")]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # containers often run as root; JupyterLab refuses otherwise
+    return _run(cmd + extra)
 
 
 def cmd_check_env(python: Path, extra: list[str]) -> int:
