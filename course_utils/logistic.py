@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from course_utils.validation import as_float_array as _as_float_array
+from course_utils.validation import as_matrix as _as_points
 from course_utils.validation import as_number as _as_scalar
 from course_utils.validation import non_negative as _non_negative
 from course_utils.validation import positive as _positive
@@ -53,13 +54,6 @@ __all__ = [
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
-
-
-def _as_points(X: Any) -> np.ndarray:
-    arr = _as_float_array(X, "X")
-    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"X must have shape (n_points, n_features), got shape {arr.shape}.")
-    return arr
 
 
 def _check_axis(arr: np.ndarray, axis: int) -> int:

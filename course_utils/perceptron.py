@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from course_utils.validation import as_float_array as _as_float_array
+from course_utils.validation import as_matrix as _as_points
 from course_utils.validation import as_number as _as_scalar
 from course_utils.validation import positive as _positive
 from course_utils.validation import positive_int as _positive_int
@@ -41,14 +42,6 @@ __all__ = [
     "plot_perceptron_state",
     "plot_progression",
 ]
-
-
-def _as_points(X: Any, name: str = "X") -> np.ndarray:
-    arr = _as_float_array(X, name)
-    if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} must have shape (n_points, n_features) with n >= 1, "
-                         f"got shape {arr.shape}.")
-    return arr
 
 
 def _as_labels(y: Any, n: int, name: str = "y") -> np.ndarray:
