@@ -181,6 +181,9 @@ class TrainConfig:
     half a cosine down to ``min_lr`` at ``max_steps`` (see :func:`lr_at`). Every
     ``eval_interval`` steps (and at the end) the mean loss over ``eval_iters`` random batches of
     each split is measured. ``compile`` asks for ``torch.compile`` (used on CUDA; ignored on MPS).
+    ``keep_best`` makes :func:`train` end with the weights of the evaluation that had the lowest
+    validation loss (early stopping after the fact): a model big enough to memorise its data
+    starts to overfit, and then the last weights are not the best ones.
     """
 
     batch_size: int = 64
@@ -196,6 +199,7 @@ class TrainConfig:
     eval_iters: int = 200
     compile: bool = False
     seed: int = 1337
+    keep_best: bool = True
 
     def __post_init__(self) -> None:
         def store(name: str, value: Any) -> None:
@@ -218,6 +222,7 @@ class TrainConfig:
         store("beta2", _check_number("beta2", self.beta2, low=0.0, high=1.0))
         store("grad_clip", _check_number("grad_clip", self.grad_clip, low=0.0))
         _check_bool("compile", self.compile)
+        _check_bool("keep_best", self.keep_best)
         store("seed", non_negative_int(self.seed, "seed"))
 
     def to_dict(self) -> dict[str, Any]:
@@ -902,6 +907,10 @@ class TrainResult:
     excluded), so ``ms_per_step`` and ``tokens_per_second`` measure training speed, including any
     one-off cost of the first steps (such as ``torch.compile``); :meth:`steady_ms_per_step`
     leaves the steps before the first evaluation after step 0 out.
+
+    ``best_step`` and ``best_val_loss`` name the evaluation with the lowest validation loss;
+    ``restored_best`` says whether the model was set back to those weights at the end (see
+    ``TrainConfig.keep_best``).
     """
 
     losses: list[float] = field(default_factory=list)
@@ -910,6 +919,9 @@ class TrainResult:
     tokens_per_step: int = 0
     train_seconds: float = 0.0
     total_seconds: float = 0.0
+    best_step: int | None = None
+    best_val_loss: float | None = None
+    restored_best: bool = False
 
     @property
     def ms_per_step(self) -> float:
@@ -932,6 +944,14 @@ class TrainResult:
     def final_val_loss(self) -> float | None:
         return self.evals[-1].get("val") if self.evals else None
 
+    def first_reaching(self, target: float) -> dict[str, float] | None:
+        """The first evaluation whose validation loss is at or below ``target`` (None if none)."""
+        target = as_number(target, "target")
+        for record in self.evals:
+            if record.get("val") is not None and record["val"] <= target:
+                return record
+        return None
+
 
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
@@ -946,9 +966,12 @@ def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: Tra
 
     Each step: set the scheduled learning rate (:func:`lr_at`), draw a random batch, forward
     (under autocast on CUDA) to the cross-entropy loss, ``zero_grad``, ``backward``, clip the
-    gradient norm to ``config.grad_clip``, ``optimizer.step()``. At step 0, every ``eval_interval`` steps and at the end
-    the loss on both splits is estimated (:func:`estimate_loss`) and ``callback`` is called with
-    an :class:`EvalEvent` (to draw a chart, print a sample, ...).
+    gradient norm to ``config.grad_clip``, ``optimizer.step()``. At step 0, every
+    ``eval_interval`` steps and at the end the loss on both splits is estimated
+    (:func:`estimate_loss`) and ``callback`` is called with an :class:`EvalEvent` (to draw a
+    chart, print a sample, ...). With ``config.keep_best`` and validation data, the weights of the
+    evaluation with the lowest validation loss are kept (a copy on the same device) and put back
+    at the end.
 
     ``compile`` (default: ``config.compile``) wraps the model in ``torch.compile`` on CUDA (or on
     the CPU when asked for explicitly with ``compile=True``; never on MPS). The model is trained in
@@ -984,13 +1007,20 @@ def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: Tra
 
     start = time.perf_counter()
     train_time = 0.0
+    best_state: dict[str, torch.Tensor] | None = None
 
     def evaluate(step: int) -> None:
+        nonlocal best_state
         losses = estimate_loss(step_model, splits, batch_size=config.batch_size,
                                eval_iters=config.eval_iters, device=device)
         record = {"step": step, "train": losses["train"], "val": losses.get("val"),
                   "elapsed": time.perf_counter() - start, "train_seconds": train_time}
         result.evals.append(record)
+        val = losses.get("val")
+        if val is not None and (result.best_val_loss is None or val < result.best_val_loss):
+            result.best_step, result.best_val_loss = step, val
+            if config.keep_best:
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if callback is not None:
             callback(EvalEvent(step=step, max_steps=config.max_steps, train_loss=losses["train"],
                                val_loss=losses.get("val"), lr=schedule(min(step, config.max_steps)),
@@ -1031,6 +1061,9 @@ def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: Tra
         train_time += time.perf_counter() - tick
         result.steps = len(step_losses)
         evaluate(result.steps)
+        if best_state is not None and result.best_step != result.steps:
+            model.load_state_dict(best_state)
+            result.restored_best = True
     finally:
         bar.close()
     result.losses = torch.stack(step_losses).float().cpu().tolist() if step_losses else []

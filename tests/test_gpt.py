@@ -442,6 +442,42 @@ def test_a_few_dozen_steps_lower_the_loss():
     assert result.tokens_per_step == 16 * 16
 
 
+def _overfitting_setup(keep_best: bool):
+    """Train on one pattern and validate on its mirror image: validation loss can only rise."""
+    tok = CharTokenizer.from_text("abcd")
+    train_ds = gpt.TokenWindowDataset(torch.tensor(tok.encode("abcd" * 60)), 8)
+    val_ds = gpt.TokenWindowDataset(torch.tensor(tok.encode("dcba" * 60)), 8)
+    cfg = gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=8, n_layer=1, n_head=2,
+                        n_embd=16, dropout=0.0)
+    torch.manual_seed(0)
+    model = gpt.GPT(cfg)
+    tcfg = gpt.TrainConfig(batch_size=8, max_steps=30, learning_rate=1e-2, min_lr=1e-3,
+                           warmup_steps=0, eval_interval=10, eval_iters=3, keep_best=keep_best)
+    return model, train_ds, val_ds, tcfg
+
+
+@pytest.mark.parametrize("keep_best", [True, False])
+def test_training_keeps_the_weights_of_the_best_validation_loss(keep_best):
+    model, train_ds, val_ds, tcfg = _overfitting_setup(keep_best)
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+    result = gpt.train(model, train_ds, val_ds, tcfg, show_progress=False)
+    vals = [e["val"] for e in result.evals]
+    assert vals[-1] > vals[0] + 0.5  # the set-up really overfits
+    assert result.best_step == 0 and result.best_val_loss == min(vals)
+    assert result.restored_best is keep_best
+    same = all(torch.equal(v, initial[k]) for k, v in model.state_dict().items())
+    assert same is keep_best
+    now = gpt.estimate_loss(model, {"val": val_ds}, batch_size=8, eval_iters=3)["val"]
+    assert now == pytest.approx(min(vals) if keep_best else vals[-1], rel=1e-5)
+    assert result.first_reaching(min(vals))["step"] == 0
+    assert result.first_reaching(min(vals) - 1.0) is None
+
+
+def test_keep_best_must_be_a_bool():
+    with pytest.raises(TypeError, match="keep_best"):
+        gpt.TrainConfig(keep_best="yes")
+
+
 def test_cpu_training_uses_no_cuda_features():
     assert gpt.autocast_dtype("cpu") is None and gpt.autocast_dtype("mps") is None
     with gpt.autocast_context("cpu"):
@@ -544,3 +580,63 @@ def test_exercise_parameter_count_matches_the_model():
                             n_head=2)
         assert ch10._count_reference(vocab, block, embd, layers) == gpt.count_parameters(
             gpt.GPT(cfg))
+
+
+# ----------------------------------------------------------------------------- CUDA
+# These run only where a CUDA GPU is present (they are skipped in CI and on laptops); they check
+# the GPU path the notebook uses there: bfloat16 autocast, fused attention, compile, fused AdamW.
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@needs_cuda
+def test_cuda_features_are_switched_on():
+    feats = gpt.speed_features("cuda", compile=True)
+    assert feats["torch.compile"] == "on"
+    if torch.cuda.is_bf16_supported():
+        assert gpt.autocast_dtype("cuda") == torch.bfloat16
+    with gpt.autocast_context("cuda"):
+        assert torch.is_autocast_enabled("cuda")
+    opt = gpt.configure_optimizer(tiny_model().cuda(), gpt.TrainConfig(), "cuda")
+    assert opt.defaults.get("fused") is True
+
+
+@needs_cuda
+def test_cuda_attention_under_autocast_matches_float64_reference():
+    torch.manual_seed(3)
+    cfg = replace(TINY, n_embd=64, n_head=4)
+    attn = gpt.CausalSelfAttention(cfg).eval()
+    x = torch.randn(3, cfg.block_size, cfg.n_embd)
+    ref = copy.deepcopy(attn).double()
+    ref.fused = False
+    with torch.no_grad():
+        expected = ref(x.double())
+        with gpt.autocast_context("cuda"):
+            got = attn.cuda()(x.cuda()).double().cpu()
+    rel = (got - expected).norm() / expected.norm()
+    assert rel < 2e-2  # bfloat16 operands: about three significant digits
+
+
+@needs_cuda
+def test_cuda_compiled_training_lowers_the_loss_and_reloads_on_the_cpu(tmp_path):
+    text = "to be or not to be, that is the question. " * 40
+    tok = CharTokenizer.from_text(text)
+    corpus = gpt.load_char_corpus(16, text=text, tokenizer=tok)
+    cfg = gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=2, n_head=2,
+                        n_embd=32, dropout=0.0)
+    torch.manual_seed(0)
+    model = gpt.GPT(cfg)
+    tcfg = gpt.TrainConfig(batch_size=16, max_steps=40, learning_rate=3e-3, min_lr=3e-4,
+                           warmup_steps=5, eval_interval=20, eval_iters=4, compile=True)
+    result = gpt.train(model, corpus.train_dataset, corpus.val_dataset, tcfg, device="cuda",
+                       show_progress=False)
+    assert next(model.parameters()).device.type == "cuda"
+    assert result.evals[-1]["val"] < result.evals[0]["val"] - 1.0
+    path = gpt.save_checkpoint(tmp_path / "m.pt", model, tokenizer=tok)
+    ckpt = gpt.load_checkpoint(path, device="cpu")
+    probe = corpus.val_tokens[:16].unsqueeze(0)
+    model.eval()
+    with torch.no_grad():
+        on_gpu, _ = model(probe.cuda())
+        on_cpu, _ = ckpt.model(probe)
+    torch.testing.assert_close(on_gpu.float().cpu(), on_cpu, rtol=2e-2, atol=2e-2)  # TF32 on the GPU
