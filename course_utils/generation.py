@@ -405,21 +405,38 @@ def sequence_log_prob(model: nn.Module, idx: Any, start: int) -> float:
     """Total log-probability the model gives tokens ``start, start+1, ...`` of one sequence.
 
     Each token is predicted from the tokens before it (at most ``block_size`` of them), exactly as
-    during generation. ``start`` must be at least 1 (the first token has no context).
+    during generation. ``start`` must be at least 1 (the first token has no context). One forward
+    pass over the first window scores every token that still fits in it (the causal mask makes
+    position ``i`` see only tokens ``0..i``); later tokens are scored from their own windows, in
+    batches.
     """
-    seq = _as_batch(idx, _vocab_size(model))
+    seq = _as_batch(idx, _vocab_size(model)).cpu()
     if seq.size(0) != 1:
         raise ValueError("sequence_log_prob() scores one sequence at a time.")
     start = positive_int(start, "start")
     if start > seq.size(1):
         raise ValueError(f"start ({start}) is past the end of the sequence ({seq.size(1)} tokens).")
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}.")
+    n = seq.size(1)
+    block = getattr(getattr(model, "config", None), "block_size", None) or n
+    device = _device(model)
     was_training = model.training
     model.eval()
     total = 0.0
     try:
-        for t in range(start, seq.size(1)):
-            logp = F.log_softmax(next_token_logits(model, seq[:, :t]).cpu().double(), dim=-1)
-            total += float(logp[0, int(seq[0, t])])
+        first = seq[:, :min(n, block)]
+        out = model(first.to(device))
+        logits = (out[0] if isinstance(out, (tuple, list)) else out)[0].cpu().double()
+        logp = F.log_softmax(logits, dim=-1)
+        for t in range(start, first.size(1)):          # token t from logits at position t - 1
+            total += float(logp[t - 1, int(seq[0, t])])
+        later = list(range(max(start, block), n))       # tokens whose context is a full window
+        for i in range(0, len(later), 256):
+            ts = later[i:i + 256]
+            windows = torch.stack([seq[0, t - block:t] for t in ts])
+            lp = F.log_softmax(next_token_logits(model, windows).cpu().double(), dim=-1)
+            total += float(lp[torch.arange(len(ts)), seq[0, ts]].sum())
     finally:
         model.train(was_training)
     return total

@@ -403,3 +403,14 @@ def test_cached_pipeline_says_why_it_is_unavailable(monkeypatch):
     assert pipe is None and "not installed" in reason
     with pytest.raises(ValueError, match="task"):
         gen.load_cached_pipeline("", "distilgpt2")
+
+
+def test_sequence_log_prob_equals_scoring_token_by_token():
+    model = tiny_gpt(seed=2, sharp=False)
+    seq = torch.randint(0, 5, (1, 30), generator=torch.Generator().manual_seed(0))
+    for start in (1, 5, 8, 9, 20):
+        expected = 0.0
+        for t in range(start, 30):
+            logits = gen.next_token_logits(model, seq[:, :t])
+            expected += torch.log_softmax(logits.double(), -1)[0, int(seq[0, t])].item()
+        assert gen.sequence_log_prob(model, seq, start) == pytest.approx(expected, abs=1e-6)
