@@ -10,8 +10,9 @@ Modules, one concern each:
 - ``envcheck``  the environment report of notebook 00
 - ``validation`` shared input checks that turn bad arguments into clear error messages
 
-Model code that later notebooks reuse lives in one module per topic: ``linear`` (01),
-``perceptron`` (02), ``logistic`` (03), ``mlp`` (04, 05), ``tokenizers`` and ``gpt`` (10).
+Model code lives in one module per topic: ``linear`` (01), ``perceptron`` (02), ``logistic``
+(03), ``mlp`` (04, 05), ``training`` (06), ``optimizers`` (07), ``bpe`` and ``embeddings`` (08),
+``attention`` (09), ``tokenizers`` and ``gpt`` (10, reused by 11), ``generation`` (11).
 """
 
 from course_utils.runtime import FAST, get_device, pick, seed_everything
