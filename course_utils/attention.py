@@ -3,8 +3,8 @@
 NumPy first, the way notebook 09 derives it:
 
 - :func:`softmax` with a temperature, and :func:`causal_mask`;
-- :func:`scaled_dot_product_attention`: ``softmax(Q K^T / (sqrt(d_k) * T)) V`` with an optional
-  causal or boolean mask, returning the output and the attention weights;
+- :func:`scaled_dot_product_attention`: ``softmax(Q K^T / (sqrt(d_k) * temperature)) V`` with an
+  optional causal or boolean mask, returning the output and the attention weights;
 - :func:`softmax_saturation`: what happens to the softmax of unscaled scores as ``d_k`` grows.
 
 Then PyTorch:
@@ -428,8 +428,8 @@ def rope_matrix(position: float, d: int, base: float = 10000.0,
 
     With ``pairing="adjacent"`` (the RoPE paper) the pairs are dimensions ``(2i, 2i+1)`` and the
     matrix is block-diagonal with 2x2 blocks ``[[cos, -sin], [sin, cos]]``. With
-    ``pairing="halves"`` (the layout of GPT-NeoX and Llama code) pair ``i`` is ``(i, i + d/2)``:
-    the same blocks, with rows and columns reordered.
+    ``pairing="halves"`` (the layout of GPT-NeoX and of the Hugging Face Llama code) pair ``i``
+    is ``(i, i + d/2)``: the same blocks, with rows and columns reordered.
     """
     pos = as_number(position, "position")
     d = _even_dim(d, "d")
