@@ -148,8 +148,9 @@ def compare(
         n_nan = int(np.isnan(ans_f).sum())
         if n_nan and not np.isnan(exp_arr).any():
             where = "" if ans_f.size == 1 else f" ({n_nan} of {ans_f.size} entries)"
-            return Feedback(False, f"{name} contains NaN{where}. Look for 0/0, log of a negative "
-                                   "number, or a learning rate so large that training diverged.")
+            return Feedback(False, f"{name} contains NaN{where}. Look for 0/0, inf - inf, the "
+                                   "log or square root of a negative number, or a value that "
+                                   "blew up earlier (in training: a learning rate too large).")
         if np.isinf(ans_f).any() and not np.isinf(exp_arr).any():
             return Feedback(False, f"{name} contains infinity: a value overflowed. Look for exp() "
                                    "of a large number, division by zero, or divergence.")
