@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from course_utils.validation import as_number, non_negative, positive
+
 __all__ = [
     "SGD",
     "Adagrad",
@@ -44,35 +46,20 @@ __all__ = [
 # --------------------------------------------------------------------------- argument checks
 
 
-def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}.")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}.")
-    return value
-
-
-def _non_negative(value: Any, name: str) -> float:
-    value = _number(value, name)
-    if value < 0:
-        raise ValueError(f"{name} must be zero or positive, got {value}.")
-    return value
-
-
-def _positive(value: Any, name: str) -> float:
-    value = _number(value, name)
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}.")
-    return value
-
-
 def _unit_interval(value: Any, name: str) -> float:
     """A number in [0, 1): a decay rate such as beta1, beta2, alpha or momentum."""
-    value = _number(value, name)
+    value = as_number(value, name)
     if not 0.0 <= value < 1.0:
         raise ValueError(f"{name} must be in [0, 1), got {value}.")
     return value
+
+
+def _run_closure(closure: Callable[[], Any] | None) -> Any:
+    """Re-evaluate the loss with gradients on, as ``torch.optim`` does; None without a closure."""
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
 
 
 def _betas(betas: Any) -> tuple[float, float]:
@@ -111,9 +98,9 @@ class SGD(torch.optim.Optimizer):
         weight_decay: float = 0.0,
         nesterov: bool = False,
     ) -> None:
-        lr = _non_negative(lr, "lr")
+        lr = non_negative(lr, "lr")
         momentum = _unit_interval(momentum, "momentum")
-        weight_decay = _non_negative(weight_decay, "weight_decay")
+        weight_decay = non_negative(weight_decay, "weight_decay")
         if not isinstance(nesterov, bool):
             raise TypeError(f"nesterov must be True or False, got {nesterov!r}.")
         if nesterov and momentum == 0:
@@ -124,10 +111,7 @@ class SGD(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter once; ``closure`` (optional) recomputes and returns the loss."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = _run_closure(closure)
         for group in self.param_groups:
             lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
             for p in group["params"]:
@@ -166,20 +150,17 @@ class Adagrad(torch.optim.Optimizer):
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
     ) -> None:
-        lr = _non_negative(lr, "lr")
-        eps = _non_negative(eps, "eps")
-        weight_decay = _non_negative(weight_decay, "weight_decay")
-        initial = _non_negative(initial_accumulator_value, "initial_accumulator_value")
+        lr = non_negative(lr, "lr")
+        eps = non_negative(eps, "eps")
+        weight_decay = non_negative(weight_decay, "weight_decay")
+        initial = non_negative(initial_accumulator_value, "initial_accumulator_value")
         super().__init__(params, dict(lr=lr, eps=eps, weight_decay=weight_decay,
                                       initial_accumulator_value=initial))
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter once; ``closure`` (optional) recomputes and returns the loss."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = _run_closure(closure)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -219,10 +200,10 @@ class RMSProp(torch.optim.Optimizer):
         momentum: float = 0.0,
         centered: bool = False,
     ) -> None:
-        lr = _non_negative(lr, "lr")
+        lr = non_negative(lr, "lr")
         alpha = _unit_interval(alpha, "alpha")
-        eps = _non_negative(eps, "eps")
-        weight_decay = _non_negative(weight_decay, "weight_decay")
+        eps = non_negative(eps, "eps")
+        weight_decay = non_negative(weight_decay, "weight_decay")
         momentum = _unit_interval(momentum, "momentum")
         if not isinstance(centered, bool):
             raise TypeError(f"centered must be True or False, got {centered!r}.")
@@ -232,10 +213,7 @@ class RMSProp(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter once; ``closure`` (optional) recomputes and returns the loss."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = _run_closure(closure)
         for group in self.param_groups:
             alpha = group["alpha"]
             for p in group["params"]:
@@ -294,10 +272,10 @@ class Adam(torch.optim.Optimizer):
         weight_decay: float = 0.0,
         amsgrad: bool = False,
     ) -> None:
-        lr = _non_negative(lr, "lr")
+        lr = non_negative(lr, "lr")
         betas = _betas(betas)
-        eps = _non_negative(eps, "eps")
-        weight_decay = _non_negative(weight_decay, "weight_decay")
+        eps = non_negative(eps, "eps")
+        weight_decay = non_negative(weight_decay, "weight_decay")
         if not isinstance(amsgrad, bool):
             raise TypeError(f"amsgrad must be True or False, got {amsgrad!r}.")
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
@@ -306,10 +284,7 @@ class Adam(torch.optim.Optimizer):
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter once; ``closure`` (optional) recomputes and returns the loss."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
+        loss = _run_closure(closure)
         name = type(self).__name__
         for group in self.param_groups:
             lr, wd = group["lr"], group["weight_decay"]
@@ -492,7 +467,7 @@ def race(
         if surf_key is None:
             raise ValueError("give lrs for a custom Surface.")
         lrs = DEFAULT_LRS[surf_key]
-    scale = _positive(lr_scale, "lr_scale")
+    scale = positive(lr_scale, "lr_scale")
     return {name: optimize_path(surface, lambda params, n=name, lr=lr: make_optimizer(
         n, params, lr * scale), steps) for name, lr in lrs.items()}
 
