@@ -182,15 +182,17 @@ def test_sha256_of_missing_file(tmp_path):
         data.sha256_of(tmp_path / "missing")
 
 
+# Read once at import: the isolated_data_env fixture removes COURSE_DATA_DIR inside each test.
+SHARED_DATA = Path(os.environ.get("COURSE_DATA_DIR") or SHARED)
+
 needs_shared = pytest.mark.skipif(
-    not (SHARED / "tinyshakespeare" / "input.txt").is_file()
-    and not os.environ.get("COURSE_DATA_DIR"),
-    reason="the shared dataset copies are not beside this checkout",
+    not (SHARED_DATA / "tinyshakespeare" / "input.txt").is_file(),
+    reason="no dataset copies found (set COURSE_DATA_DIR to a folder that holds them)",
 )
 
 
 def _shared_dir() -> Path:
-    return Path(os.environ.get("COURSE_DATA_DIR") or SHARED)
+    return SHARED_DATA
 
 
 @needs_shared
