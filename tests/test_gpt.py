@@ -418,14 +418,19 @@ def test_estimate_loss_is_the_mean_over_fixed_batches_in_eval_mode():
     assert got == pytest.approx(sum(manual) / 3, rel=1e-6)
 
 
-def test_a_few_dozen_steps_lower_the_loss():
+def _tiny_training_problem() -> tuple[CharTokenizer, gpt.CharCorpus, gpt.GPT]:
+    """A repetitive line of text and a 2-layer model that learns it in a few dozen steps."""
     text = "to be or not to be, that is the question. " * 40
     tok = CharTokenizer.from_text(text)
     corpus = gpt.load_char_corpus(16, text=text, tokenizer=tok)
     cfg = gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=2, n_head=2,
                         n_embd=32, dropout=0.0)
     torch.manual_seed(0)
-    model = gpt.GPT(cfg)
+    return tok, corpus, gpt.GPT(cfg)
+
+
+def test_a_few_dozen_steps_lower_the_loss():
+    tok, corpus, model = _tiny_training_problem()
     tcfg = gpt.TrainConfig(batch_size=16, max_steps=40, learning_rate=3e-3, min_lr=3e-4,
                            warmup_steps=5, eval_interval=20, eval_iters=4)
     events = []
@@ -619,13 +624,7 @@ def test_cuda_attention_under_autocast_matches_float64_reference():
 
 @needs_cuda
 def test_cuda_compiled_training_lowers_the_loss_and_reloads_on_the_cpu(tmp_path):
-    text = "to be or not to be, that is the question. " * 40
-    tok = CharTokenizer.from_text(text)
-    corpus = gpt.load_char_corpus(16, text=text, tokenizer=tok)
-    cfg = gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=2, n_head=2,
-                        n_embd=32, dropout=0.0)
-    torch.manual_seed(0)
-    model = gpt.GPT(cfg)
+    tok, corpus, model = _tiny_training_problem()
     tcfg = gpt.TrainConfig(batch_size=16, max_steps=40, learning_rate=3e-3, min_lr=3e-4,
                            warmup_steps=5, eval_interval=20, eval_iters=4, compile=True)
     result = gpt.train(model, corpus.train_dataset, corpus.val_dataset, tcfg, device="cuda",
