@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from course_utils.checks import Exercise
+from course_utils.training import first_upturn
 
 __all__ = ["l2_gradient", "inverted_dropout", "early_stopping_epoch", "momentum_velocity"]
 
@@ -80,16 +81,8 @@ def inverted_dropout(x, mask, p):
 
 
 def _early_stopping_ref(val_losses: Any, patience: int) -> int:
-    v = [float(a) for a in val_losses]
-    best, since = 0, 0
-    for i in range(1, len(v)):
-        if v[i] < v[best]:
-            best, since = i, 0
-        else:
-            since += 1
-            if since >= patience:
-                break
-    return best + 1
+    # Epochs count from 1; first_upturn gives the 0-based index of the kept evaluation.
+    return first_upturn(val_losses, patience) + 1
 
 
 early_stopping_epoch = Exercise(

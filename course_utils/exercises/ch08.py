@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from course_utils.bpe import merge_pair as _merge_pair_reference
 from course_utils.checks import Exercise
 
 __all__ = ["merge_pair", "binary_bag_of_words", "cosine", "rnn_step"]
@@ -18,22 +19,9 @@ __all__ = ["merge_pair", "binary_bag_of_words", "cosine", "rnn_step"]
 
 # --- 1. One BPE merge ------------------------------------------------------------------------------
 
-
-def _merge_reference(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
-    out, i = [], 0
-    while i < len(ids):
-        if i + 1 < len(ids) and ids[i] == pair[0] and ids[i + 1] == pair[1]:
-            out.append(new_id)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
-
-
 merge_pair = Exercise(
     "One BPE merge",
-    reference=_merge_reference,
+    reference=_merge_pair_reference,
     cases=[
         ([1, 2, 3, 1, 2], (1, 2), 256),
         ([5, 5, 5, 1, 5, 5], (5, 5), 300),       # overlapping: left to right
