@@ -157,7 +157,7 @@ def test_attention_matches_sdpa_and_multihead_attention():
         mha = nn.MultiheadAttention(TINY.n_embd, TINY.n_head, bias=False, batch_first=True)
         mha.in_proj_weight.copy_(attn.qkv.weight)
         mha.out_proj.weight.copy_(attn.proj.weight)
-        blocked = ~gpt.causal_mask(x.size(1))
+        blocked = ~torch.from_numpy(gpt.causal_mask(x.size(1)))
         mha_out, _ = mha(x, x, x, attn_mask=blocked, need_weights=False)
     assert torch.allclose(fused, sdpa, atol=1e-6)
     assert torch.allclose(explicit, sdpa, atol=1e-5)
@@ -187,9 +187,14 @@ def test_attention_weights_are_causal_distributions():
     assert w[0, 0, 0, 0] == 1.0  # the first token can only look at itself
 
 
-def test_causal_mask():
-    m = gpt.causal_mask(4)
-    assert m.dtype == torch.bool and m.tolist() == [
+def test_causal_mask_is_notebook_09s():
+    # One home for the mask: the GPT uses course_utils.attention's.
+    from course_utils import attention
+
+    assert gpt.causal_mask is attention.causal_mask
+    buffer = gpt.CausalSelfAttention(TINY).mask
+    assert buffer.dtype == torch.bool and buffer.shape == (1, 1, TINY.block_size, TINY.block_size)
+    assert buffer[0, 0, :4, :4].tolist() == [
         [True, False, False, False],
         [True, True, False, False],
         [True, True, True, False],
