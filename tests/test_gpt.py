@@ -282,6 +282,17 @@ def test_bad_model_inputs():
         gpt.GPT({"n_embd": 32})
 
 
+@pytest.mark.parametrize("bad", [TINY.vocab_size, TINY.vocab_size + 7, -1])
+def test_forward_rejects_ids_outside_the_vocabulary(bad):
+    model = tiny_model()
+    idx = torch.tensor([[1, 2, bad, 3]])
+    with pytest.raises(ValueError, match=f"ids 0 to {TINY.vocab_size - 1}"):
+        model(idx)
+    with pytest.raises(ValueError, match=f"ids 0 to {TINY.vocab_size - 1}"):
+        model.generate(idx, 2)
+    model(idx.clamp(0, TINY.vocab_size - 1))  # the same shape with valid ids is fine
+
+
 # ----------------------------------------------------------------------------- generation
 
 
@@ -366,8 +377,6 @@ def test_split_and_random_batches():
     assert all(torch.equal(a[0], b[0]) for a, b in zip(batches, again))
     with pytest.raises(ValueError):
         gpt.split_tokens(tokens, 1.0)
-    with pytest.raises(TypeError):
-        gpt.random_batches([1, 2, 3], 2, 2)
     with pytest.raises(ValueError):
         gpt.random_batches(ds, 0, 2)
 
@@ -399,6 +408,23 @@ def test_lr_schedule():
         gpt.lr_at(-1, **kw)
     with pytest.raises(ValueError):
         gpt.lr_at(0, learning_rate=1e-4, min_lr=1e-3, warmup_steps=0, decay_steps=10)
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"learning_rate": float("nan")}, "learning_rate must be finite"),
+        ({"learning_rate": float("inf")}, "learning_rate must be finite"),
+        ({"learning_rate": 0.0}, "learning_rate must be positive"),
+        ({"min_lr": float("nan")}, "min_lr must be finite"),
+        ({"min_lr": -1e-5}, "min_lr must be zero or positive"),
+    ],
+)
+def test_lr_schedule_rejects_bad_rates(changes, match):
+    kw = {"learning_rate": 1e-3, "min_lr": 1e-4, "warmup_steps": 10, "decay_steps": 100, **changes}
+    for step in (0, 50, 200):  # warm-up, cosine and the floor: none may return NaN or a negative
+        with pytest.raises(ValueError, match=match):
+            gpt.lr_at(step, **kw)
 
 
 def test_optimizer_decays_only_matrices():
@@ -450,6 +476,24 @@ def test_a_few_dozen_steps_lower_the_loss():
     assert result.steady_ms_per_step() > 0
     assert 0 <= result.evals[0]["train_seconds"] < result.evals[1]["train_seconds"]
     assert result.tokens_per_step == 16 * 16
+
+
+def test_train_rejects_bad_arguments_before_any_step():
+    _, corpus, model = _tiny_training_problem()
+    tcfg = gpt.TrainConfig(batch_size=4, max_steps=2, warmup_steps=0, eval_iters=1)
+    before = copy.deepcopy(model.state_dict())
+    too_big = gpt.TokenWindowDataset(corpus.train_tokens + model.config.vocab_size, 16)
+    with pytest.raises(ValueError, match="train_data holds ids"):
+        gpt.train(model, too_big, corpus.val_dataset, tcfg, show_progress=False)
+    with pytest.raises(ValueError, match="val_data holds ids"):
+        gpt.train(model, corpus.train_dataset, too_big, tcfg, show_progress=False)
+    with pytest.raises(TypeError, match="train_data must be a Dataset"):
+        gpt.train(model, corpus.train_tokens, None, tcfg, show_progress=False)
+    with pytest.raises(TypeError, match="val_data must be a Dataset or None"):
+        gpt.train(model, corpus.train_dataset, corpus.val_tokens, tcfg, show_progress=False)
+    with pytest.raises(TypeError, match="TrainConfig"):
+        gpt.train(model, corpus.train_dataset, None, tcfg.to_dict(), show_progress=False)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
 
 
 def _overfitting_setup(keep_best: bool):
