@@ -164,6 +164,40 @@ def test_attention_matches_sdpa_and_multihead_attention():
     assert torch.allclose(mha_out, sdpa, atol=1e-5)
 
 
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("fused", [True, False])
+def test_attention_is_notebook_09s_multi_head_attention(bias, fused):
+    """One idea of multi-head attention: the GPT's block attention, given the same weights, is
+    course_utils.attention.MultiHeadAttention (notebook 09) with ``causal=True``."""
+    from course_utils.attention import MultiHeadAttention
+
+    cfg = replace(TINY, bias=bias)
+    torch.manual_seed(11)
+    attn = gpt.CausalSelfAttention(cfg)
+    attn.fused = fused
+    mha = MultiHeadAttention(cfg.n_embd, cfg.n_head, bias=bias)
+    with torch.no_grad():
+        for layer, rows in zip((mha.q_proj, mha.k_proj, mha.v_proj),
+                               attn.qkv.weight.split(cfg.n_embd)):
+            layer.weight.copy_(rows)
+        mha.out_proj.weight.copy_(attn.proj.weight)
+        if bias:
+            attn.qkv.bias.normal_()  # non-zero biases, so their copying is tested too
+            attn.proj.bias.normal_()
+            for layer, part in zip((mha.q_proj, mha.k_proj, mha.v_proj),
+                                   attn.qkv.bias.split(cfg.n_embd)):
+                layer.bias.copy_(part)
+            mha.out_proj.bias.copy_(attn.proj.bias)
+    x = torch.randn(3, 12, cfg.n_embd, requires_grad=True)
+    ours = attn(x)
+    theirs, weights = mha(x, causal=True, need_weights=True)
+    assert torch.allclose(ours, theirs, atol=1e-6)
+    assert torch.allclose(attn.attention_weights(x), weights, atol=1e-6)
+    (gx_ours,) = torch.autograd.grad(ours.square().sum(), x)
+    (gx_theirs,) = torch.autograd.grad(theirs.square().sum(), x)
+    assert torch.allclose(gx_ours, gx_theirs, atol=1e-5)
+
+
 def test_attention_paths_have_equal_gradients():
     torch.manual_seed(3)
     x = torch.randn(2, 9, TINY.n_embd)
