@@ -52,20 +52,16 @@ _PLAIN = (str, int, float, bool, type(None))
 
 
 def _check_plain(value: Any, where: str) -> None:
-    if type(value) in _PLAIN or isinstance(value, torch.Tensor):  # exact types: no subclasses
-        return
-    if type(value) in (list, tuple):
-        for i, item in enumerate(value):
-            _check_plain(item, f"{where}[{i}]")
-        return
-    if type(value) is dict:
-        for key, item in value.items():
-            if type(key) is not str:
+    """Only exact plain types (no subclasses), so ``torch.load(weights_only=True)`` reads them."""
+    if type(value) in (list, tuple, dict):
+        items = value.items() if type(value) is dict else enumerate(value)
+        for key, item in items:
+            if type(value) is dict and type(key) is not str:
                 raise TypeError(f"{where} has a non-string key {key!r}.")
             _check_plain(item, f"{where}[{key!r}]")
-        return
-    raise TypeError(f"{where} is a {type(value).__name__}; a checkpoint stores only plain data "
-                    "(numbers, strings, lists, dicts, tensors) so it can be loaded safely.")
+    elif type(value) not in _PLAIN and not isinstance(value, torch.Tensor):
+        raise TypeError(f"{where} is a {type(value).__name__}; a checkpoint stores only plain data "
+                        "(numbers, strings, lists, dicts, tensors) so it can be loaded safely.")
 
 
 def save_checkpoint(path: str | os.PathLike[str], model: nn.Module, *,
@@ -82,12 +78,6 @@ def save_checkpoint(path: str | os.PathLike[str], model: nn.Module, *,
     model = _unwrap(model)
     if not isinstance(model, GPT):
         raise TypeError(f"save_checkpoint() saves a GPT, got {type(model).__name__}.")
-    if tokenizer is not None and not isinstance(tokenizer, CharTokenizer):
-        raise TypeError(f"tokenizer must be a CharTokenizer or None, got "
-                        f"{type(tokenizer).__name__}.")
-    if train_config is not None and not isinstance(train_config, TrainConfig):
-        raise TypeError(f"train_config must be a TrainConfig or None, got "
-                        f"{type(train_config).__name__}.")
     extra = dict(extra or {})
     _check_plain(extra, "extra")
     payload = {

@@ -16,8 +16,9 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
-from course_utils.gpt.model import _check_number, _check_positive_int
+from course_utils.gpt.model import _number_in
 from course_utils.tokenizers import CharTokenizer
+from course_utils.validation import positive_int
 
 __all__ = [
     "TokenWindowDataset",
@@ -28,13 +29,11 @@ __all__ = [
 ]
 
 
-def _check_tokens(tokens: Any, name: str = "tokens") -> None:
-    if not isinstance(tokens, torch.Tensor):
-        raise TypeError(f"{name} must be a 1-D tensor of token ids, got {type(tokens).__name__}.")
+def _check_tokens(tokens: Any) -> None:
+    if not isinstance(tokens, torch.Tensor) or tokens.is_floating_point():
+        raise TypeError(f"tokens must be a tensor of integer ids, got {tokens!r:.60}.")
     if tokens.dim() != 1:
-        raise ValueError(f"{name} must be 1-D (one long stream), got shape {tuple(tokens.shape)}.")
-    if tokens.dtype not in (torch.int64, torch.int32, torch.int16, torch.uint8):
-        raise TypeError(f"{name} must hold integer ids, got {tokens.dtype}.")
+        raise ValueError(f"tokens must be 1-D (one long stream), got shape {tuple(tokens.shape)}.")
 
 
 class TokenWindowDataset(Dataset):
@@ -46,7 +45,7 @@ class TokenWindowDataset(Dataset):
 
     def __init__(self, tokens: torch.Tensor, block_size: int) -> None:
         _check_tokens(tokens)
-        _check_positive_int("block_size", block_size)
+        positive_int(block_size, "block_size")
         if tokens.numel() <= block_size:
             raise ValueError(f"The stream has {tokens.numel()} tokens; it needs more than "
                              f"block_size={block_size} to form one (input, target) window.")
@@ -73,7 +72,7 @@ def split_tokens(tokens: torch.Tensor, train_fraction: float = 0.9
     The split is by position, not at random, so no validation text leaks into training windows.
     """
     _check_tokens(tokens)
-    _check_number("train_fraction", train_fraction, low=0.0, high=1.0, low_inclusive=False)
+    _number_in(train_fraction, "train_fraction", 0.0, 1.0)
     n = int(train_fraction * tokens.numel())
     return tokens[:n], tokens[n:]
 
@@ -87,10 +86,6 @@ def random_batches(dataset: Dataset, batch_size: int, num_batches: int, *,
     draw. Loading stays in the main process (``num_workers=0``): slicing a tensor is cheaper than
     sending it between processes.
     """
-    if not isinstance(dataset, Dataset):
-        raise TypeError(f"random_batches() needs a torch Dataset, got {type(dataset).__name__}.")
-    _check_positive_int("batch_size", batch_size)
-    _check_positive_int("num_batches", num_batches)
     generator = None
     if seed is not None:
         generator = torch.Generator()

@@ -29,9 +29,15 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from course_utils.gpt.data import random_batches
-from course_utils.gpt.model import GPT, GPTConfig, _check_bool, _check_number, _check_positive_int
+from course_utils.gpt.model import GPT, GPTConfig, _check_bools, _number_in
 from course_utils.runtime import is_fast, progress
-from course_utils.validation import as_number, non_negative_int
+from course_utils.validation import (
+    as_number,
+    non_negative,
+    non_negative_int,
+    positive,
+    positive_int,
+)
 
 __all__ = [
     "TrainConfig",
@@ -88,28 +94,21 @@ class TrainConfig:
     keep_best: bool = True
 
     def __post_init__(self) -> None:
-        def store(name: str, value: Any) -> None:
-            object.__setattr__(self, name, value)
-
-        for name in ("batch_size", "max_steps", "eval_interval", "eval_iters"):
-            store(name, _check_positive_int(name, getattr(self, name)))
-        store("warmup_steps", non_negative_int(self.warmup_steps, "warmup_steps"))
+        checks = {positive_int: ("batch_size", "max_steps", "eval_interval", "eval_iters"),
+                  non_negative_int: ("warmup_steps", "seed"), positive: ("learning_rate",),
+                  non_negative: ("min_lr", "weight_decay", "grad_clip")}
+        for check, names in checks.items():
+            for name in names:
+                object.__setattr__(self, name, check(getattr(self, name), name))
+        for name in ("beta1", "beta2"):
+            object.__setattr__(self, name, _number_in(getattr(self, name), name, 0.0, 1.0))
+        _check_bools(self, "compile", "keep_best")
         if self.warmup_steps > self.max_steps:
             raise ValueError(f"warmup_steps ({self.warmup_steps}) must not exceed max_steps "
                              f"({self.max_steps}); shorten the warm-up for a short run.")
-        store("learning_rate", _check_number("learning_rate", self.learning_rate, low=0.0,
-                                             low_inclusive=False))
-        store("min_lr", _check_number("min_lr", self.min_lr, low=0.0))
         if self.min_lr > self.learning_rate:
             raise ValueError(f"min_lr ({self.min_lr}) must not exceed learning_rate "
                              f"({self.learning_rate}).")
-        store("weight_decay", _check_number("weight_decay", self.weight_decay, low=0.0))
-        store("beta1", _check_number("beta1", self.beta1, low=0.0, high=1.0))
-        store("beta2", _check_number("beta2", self.beta2, low=0.0, high=1.0))
-        store("grad_clip", _check_number("grad_clip", self.grad_clip, low=0.0))
-        _check_bool("compile", self.compile)
-        _check_bool("keep_best", self.keep_best)
-        store("seed", non_negative_int(self.seed, "seed"))
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict."""
@@ -292,24 +291,17 @@ def lr_at(step: int, *, learning_rate: float, min_lr: float, warmup_steps: int,
     .. math:: \\eta_t = \\eta_{min} + \\tfrac12 (1 + \\cos(\\pi p)) (\\eta_{max} - \\eta_{min}),
               \\quad p = (t - t_{warm}) / (t_{decay} - t_{warm})
     """
-    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-        raise ValueError(f"step must be a non-negative integer, got {step!r}.")
-    if min_lr > learning_rate:
-        raise ValueError(f"min_lr ({min_lr}) must not exceed learning_rate ({learning_rate}).")
-    if warmup_steps < 0 or decay_steps < warmup_steps:
-        raise ValueError(f"Need 0 <= warmup_steps <= decay_steps, got {warmup_steps} and "
-                         f"{decay_steps}.")
+    non_negative_int(step, "step")
+    learning_rate, min_lr = positive(learning_rate, "learning_rate"), non_negative(min_lr, "min_lr")
+    if min_lr > learning_rate or not 0 <= warmup_steps <= decay_steps:
+        raise ValueError(f"Need min_lr <= learning_rate and 0 <= warmup_steps <= decay_steps, got "
+                         f"{min_lr}, {learning_rate}, {warmup_steps} and {decay_steps}.")
     if step < warmup_steps:
         return learning_rate * (step + 1) / warmup_steps
     if step >= decay_steps:
         return min_lr
     frac = (step - warmup_steps) / max(1, decay_steps - warmup_steps)
     return min_lr + 0.5 * (1.0 + math.cos(math.pi * frac)) * (learning_rate - min_lr)
-
-
-def _schedule(config: TrainConfig) -> Callable[[int], float]:
-    return lambda step: lr_at(step, learning_rate=config.learning_rate, min_lr=config.min_lr,
-                              warmup_steps=config.warmup_steps, decay_steps=config.max_steps)
 
 
 def configure_optimizer(model: nn.Module, config: TrainConfig,
@@ -319,10 +311,6 @@ def configure_optimizer(model: nn.Module, config: TrainConfig,
     With a ``device`` given, uses PyTorch's fused implementation where it exists (CUDA, and the
     CPU from PyTorch 2.4): one kernel updates every parameter instead of a Python loop over them.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"configure_optimizer() needs an nn.Module, got {type(model).__name__}.")
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}.")
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]
@@ -368,8 +356,6 @@ def estimate_loss(model: nn.Module, datasets: Mapping[str, Dataset], *, batch_si
     the same batches every time, so successive estimates differ only because the model changed.
     The model's train/eval mode is restored afterwards.
     """
-    if not isinstance(datasets, Mapping) or not datasets:
-        raise ValueError("datasets must be a non-empty dict of name -> Dataset.")
     device = torch.device(device) if device is not None else _model_device(model)
     was_training = model.training
     model.eval()
@@ -462,16 +448,138 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _seconds_since(tick: float, device: torch.device) -> float:
+    """Seconds since ``tick``, after the GPU has finished the work queued so far."""
+    _sync(device)
+    return time.perf_counter() - tick
+
+
+@dataclass
+class _Run:
+    """What one call of :func:`train` works with, shared by its steps and evaluations."""
+
+    model: nn.Module
+    step_model: nn.Module  # the model, or its torch.compile wrapper
+    config: TrainConfig
+    device: torch.device
+    splits: dict[str, Dataset]
+    callback: Callable[[EvalEvent], None] | None
+    result: TrainResult
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    params: list[nn.Parameter]
+    start: float = field(default_factory=time.perf_counter)
+    best_state: dict[str, torch.Tensor] | None = None
+
+    def lr(self, step: int) -> float:
+        return lr_at(step, learning_rate=self.config.learning_rate, min_lr=self.config.min_lr,
+                     warmup_steps=self.config.warmup_steps, decay_steps=self.config.max_steps)
+
+
+def _check_train_args(model: nn.Module, train_data: Dataset, val_data: Dataset | None,
+                      config: TrainConfig) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"train() needs a model (nn.Module), got {type(model).__name__}.")
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}.")
+    for name, data in (("train_data", train_data), ("val_data", val_data)):
+        if not isinstance(data, Dataset) and (name == "train_data" or data is not None):
+            raise TypeError(f"{name} must be a Dataset{'' if name == 'train_data' else ' or None'}"
+                            f", got {type(data).__name__}.")
+        _check_ids_fit(model, data, name)
+
+
+def _check_ids_fit(model: nn.Module, data: Dataset | None, name: str) -> None:
+    """A token stream's ids must be valid rows of the model's embedding (checked once, here,
+    because a compiled training step skips the check in ``GPT.forward``)."""
+    tokens = getattr(data, "tokens", None)
+    vocab = getattr(getattr(model, "config", None), "vocab_size", None)
+    if not isinstance(tokens, torch.Tensor) or vocab is None or tokens.numel() == 0:
+        return
+    lo, hi = int(tokens.min()), int(tokens.max())
+    if lo < 0 or hi >= vocab:
+        raise ValueError(f"{name} holds ids from {lo} to {hi}, but the model's vocabulary has ids "
+                         f"0 to {vocab - 1}.")
+
+
+def _compiled(model: nn.Module, config: TrainConfig, device: torch.device,
+              compile: bool | None) -> nn.Module:
+    """``torch.compile(model)`` when asked for and sensible on ``device``; else ``model``."""
+    want = config.compile if compile is None else compile
+    if device.type == "mps" or (device.type == "cpu" and compile is not True):
+        want = False
+    return torch.compile(model) if want else model
+
+
+def _train_step(run: _Run, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> torch.Tensor:
+    """One optimisation step at learning rate ``lr``; returns the batch loss (detached)."""
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr
+    xb = xb.to(run.device, non_blocking=True)
+    yb = yb.to(run.device, non_blocking=True)
+    with autocast_context(run.device):
+        _, loss = run.step_model(xb, yb)
+    run.optimizer.zero_grad(set_to_none=True)
+    run.scaler.scale(loss).backward()  # the scaler passes through unless float16
+    if run.config.grad_clip > 0:
+        run.scaler.unscale_(run.optimizer)
+        nn.utils.clip_grad_norm_(run.params, run.config.grad_clip)
+    run.scaler.step(run.optimizer)
+    run.scaler.update()
+    return loss.detach()
+
+
+def _evaluate(run: _Run, step: int, train_seconds: float) -> None:
+    """Estimate both losses, record them, keep the best weights, call the callback."""
+    cfg = run.config
+    losses = estimate_loss(run.step_model, run.splits, batch_size=cfg.batch_size,
+                           eval_iters=cfg.eval_iters, device=run.device)
+    record = {"step": step, "train": losses["train"], "val": losses.get("val"),
+              "elapsed": time.perf_counter() - run.start, "train_seconds": train_seconds}
+    run.result.evals.append(record)
+    _keep_best(run, step, losses.get("val"))
+    if run.callback is not None:
+        run.callback(EvalEvent(step=step, max_steps=cfg.max_steps, train_loss=losses["train"],
+                               val_loss=losses.get("val"), lr=run.lr(min(step, cfg.max_steps)),
+                               elapsed=record["elapsed"], model=run.model))
+
+
+def _keep_best(run: _Run, step: int, val: float | None) -> None:
+    """Remember the step (and, with ``keep_best``, a copy of the weights) of the lowest val loss."""
+    result = run.result
+    if val is None or (result.best_val_loss is not None and val >= result.best_val_loss):
+        return
+    result.best_step, result.best_val_loss = step, val
+    if run.config.keep_best:
+        run.best_state = {k: v.detach().clone() for k, v in run.model.state_dict().items()}
+
+
+def _restore_best(run: _Run) -> None:
+    if run.best_state is not None and run.result.best_step != run.result.steps:
+        run.model.load_state_dict(run.best_state)
+        run.result.restored_best = True
+
+
+def _show_progress(bar: Any, run: _Run, step: int, loss: torch.Tensor, lr: float,
+                   train_seconds: float) -> None:
+    """Every 50 steps, put the loss, learning rate and tokens per second on the progress bar."""
+    if (step + 1) % 50 != 0 or bar.disable:
+        return
+    tok_s = (step + 1) * run.result.tokens_per_step / max(train_seconds, 1e-9)
+    bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.1e}", tok_s=f"{tok_s:,.0f}",
+                    refresh=False)
+
+
 def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: TrainConfig, *,
           device: torch.device | str | None = None,
           callback: Callable[[EvalEvent], None] | None = None,
           show_progress: bool = True, compile: bool | None = None) -> TrainResult:
     """Train ``model`` with AdamW, warm-up + cosine decay, gradient clipping, periodic evaluation.
 
-    Each step: set the scheduled learning rate (:func:`lr_at`), draw a random batch, forward
-    (under autocast on CUDA) to the cross-entropy loss, ``zero_grad``, ``backward``, clip the
-    gradient norm to ``config.grad_clip``, ``optimizer.step()``. At step 0, every
-    ``eval_interval`` steps and at the end the loss on both splits is estimated
+    Each step (:func:`_train_step`): set the scheduled learning rate (:func:`lr_at`), draw a random
+    batch, forward (under autocast on CUDA) to the cross-entropy loss, ``zero_grad``,
+    ``backward``, clip the gradient norm to ``config.grad_clip``, ``optimizer.step()``. At step 0,
+    every ``eval_interval`` steps and at the end the loss on both splits is estimated
     (:func:`estimate_loss`) and ``callback`` is called with an :class:`EvalEvent` (to draw a
     chart, print a sample, ...). With ``config.keep_best`` and validation data, the weights of the
     evaluation with the lowest validation loss are kept (a copy on the same device) and put back
@@ -481,98 +589,44 @@ def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: Tra
     the CPU when asked for explicitly with ``compile=True``; never on MPS). The model is trained in
     place and stays on ``device``.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"train() needs a model (nn.Module), got {type(model).__name__}.")
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}.")
-    if not isinstance(train_data, Dataset):
-        raise TypeError(f"train_data must be a Dataset, got {type(train_data).__name__}.")
-    if val_data is not None and not isinstance(val_data, Dataset):
-        raise TypeError(f"val_data must be a Dataset or None, got {type(val_data).__name__}.")
+    _check_train_args(model, train_data, val_data, config)
     device = torch.device(device) if device is not None else _model_device(model)
     setup_device(device)
     model.to(device)
     model.train()
-    want_compile = config.compile if compile is None else compile
-    if device.type == "mps" or (device.type == "cpu" and compile is not True):
-        want_compile = False
-    step_model = torch.compile(model) if want_compile else model
-
-    optimizer = configure_optimizer(model, config, device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    schedule = _schedule(config)
-    scaler = grad_scaler(device)
+    splits = {"train": train_data} if val_data is None else {"train": train_data, "val": val_data}
+    run = _Run(model=model, step_model=_compiled(model, config, device, compile), config=config,
+               device=device, splits=splits, callback=callback,
+               result=TrainResult(tokens_per_step=config.batch_size
+                                  * getattr(train_data, "block_size", 0)),
+               optimizer=configure_optimizer(model, config, device), scaler=grad_scaler(device),
+               params=[p for p in model.parameters() if p.requires_grad])
     loader = random_batches(train_data, config.batch_size, config.max_steps, seed=config.seed,
                             pin_memory=device.type == "cuda")
-    splits = {"train": train_data} if val_data is None else {"train": train_data, "val": val_data}
-    block = getattr(train_data, "block_size", 0)
-    result = TrainResult(tokens_per_step=config.batch_size * block)
     step_losses: list[torch.Tensor] = []
-
-    start = time.perf_counter()
     train_time = 0.0
-    best_state: dict[str, torch.Tensor] | None = None
-
-    def evaluate(step: int) -> None:
-        nonlocal best_state
-        losses = estimate_loss(step_model, splits, batch_size=config.batch_size,
-                               eval_iters=config.eval_iters, device=device)
-        record = {"step": step, "train": losses["train"], "val": losses.get("val"),
-                  "elapsed": time.perf_counter() - start, "train_seconds": train_time}
-        result.evals.append(record)
-        val = losses.get("val")
-        if val is not None and (result.best_val_loss is None or val < result.best_val_loss):
-            result.best_step, result.best_val_loss = step, val
-            if config.keep_best:
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        if callback is not None:
-            callback(EvalEvent(step=step, max_steps=config.max_steps, train_loss=losses["train"],
-                               val_loss=losses.get("val"), lr=schedule(min(step, config.max_steps)),
-                               elapsed=record["elapsed"], model=model))
-
-    bar_options: dict[str, Any] = {"disable": True} if not show_progress else {}
-    bar = progress(total=config.max_steps, unit="step", **bar_options)
+    bar = progress(total=config.max_steps, unit="step", **({} if show_progress else
+                                                           {"disable": True}))
     tick = time.perf_counter()
     try:
         for step, (xb, yb) in enumerate(loader):
             if step % config.eval_interval == 0:
-                _sync(device)
-                train_time += time.perf_counter() - tick
-                evaluate(step)
+                train_time += _seconds_since(tick, device)
+                _evaluate(run, step, train_time)
                 tick = time.perf_counter()
-            lr = schedule(step)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            xb = xb.to(device, non_blocking=True)
-            yb = yb.to(device, non_blocking=True)
-            with autocast_context(device):
-                _, loss = step_model(xb, yb)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()  # the scaler passes through unless float16
-            if config.grad_clip > 0:
-                scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(params, config.grad_clip)
-            scaler.step(optimizer)
-            scaler.update()
-            step_losses.append(loss.detach())
+            lr = run.lr(step)
+            step_losses.append(_train_step(run, xb, yb, lr))
             bar.update(1)
-            if (step + 1) % 50 == 0 and not bar.disable:
-                elapsed = train_time + time.perf_counter() - tick
-                tok_s = (step + 1) * result.tokens_per_step / max(elapsed, 1e-9)
-                bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.1e}",
-                                tok_s=f"{tok_s:,.0f}", refresh=False)
-        _sync(device)
-        train_time += time.perf_counter() - tick
-        result.steps = len(step_losses)
-        evaluate(result.steps)
-        if best_state is not None and result.best_step != result.steps:
-            model.load_state_dict(best_state)
-            result.restored_best = True
+            _show_progress(bar, run, step, step_losses[-1], lr,
+                           train_time + time.perf_counter() - tick)
+        train_time += _seconds_since(tick, device)
+        run.result.steps = len(step_losses)
+        _evaluate(run, run.result.steps, train_time)
+        _restore_best(run)
     finally:
         bar.close()
+    result = run.result
     result.losses = torch.stack(step_losses).float().cpu().tolist() if step_losses else []
     result.train_seconds = train_time
-    result.total_seconds = time.perf_counter() - start
+    result.total_seconds = time.perf_counter() - run.start
     return result
-
-
