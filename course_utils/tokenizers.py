@@ -89,7 +89,7 @@ class CharTokenizer:
         return "".join(self.itos[i] for i in ids)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (strings and lists only) that :meth:`from_dict` turns back into a tokenizer."""
+        """Plain data (strings and lists) that :meth:`from_dict` turns back into a tokenizer."""
         return {"format": self.FORMAT, "chars": "".join(self.itos)}
 
     @classmethod

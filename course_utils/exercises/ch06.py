@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from course_utils.checks import Exercise
-from course_utils.training import first_upturn
+from course_utils.overfitting import first_upturn
 
 __all__ = ["l2_gradient", "inverted_dropout", "early_stopping_epoch", "momentum_velocity"]
 
