@@ -157,11 +157,45 @@ def test_attention_matches_sdpa_and_multihead_attention():
         mha = nn.MultiheadAttention(TINY.n_embd, TINY.n_head, bias=False, batch_first=True)
         mha.in_proj_weight.copy_(attn.qkv.weight)
         mha.out_proj.weight.copy_(attn.proj.weight)
-        blocked = ~gpt.causal_mask(x.size(1))
+        blocked = ~torch.from_numpy(gpt.causal_mask(x.size(1)))
         mha_out, _ = mha(x, x, x, attn_mask=blocked, need_weights=False)
     assert torch.allclose(fused, sdpa, atol=1e-6)
     assert torch.allclose(explicit, sdpa, atol=1e-5)
     assert torch.allclose(mha_out, sdpa, atol=1e-5)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("fused", [True, False])
+def test_attention_is_notebook_09s_multi_head_attention(bias, fused):
+    """One idea of multi-head attention: the GPT's block attention, given the same weights, is
+    course_utils.attention.MultiHeadAttention (notebook 09) with ``causal=True``."""
+    from course_utils.attention import MultiHeadAttention
+
+    cfg = replace(TINY, bias=bias)
+    torch.manual_seed(11)
+    attn = gpt.CausalSelfAttention(cfg)
+    attn.fused = fused
+    mha = MultiHeadAttention(cfg.n_embd, cfg.n_head, bias=bias)
+    with torch.no_grad():
+        for layer, rows in zip((mha.q_proj, mha.k_proj, mha.v_proj),
+                               attn.qkv.weight.split(cfg.n_embd)):
+            layer.weight.copy_(rows)
+        mha.out_proj.weight.copy_(attn.proj.weight)
+        if bias:
+            attn.qkv.bias.normal_()  # non-zero biases, so their copying is tested too
+            attn.proj.bias.normal_()
+            for layer, part in zip((mha.q_proj, mha.k_proj, mha.v_proj),
+                                   attn.qkv.bias.split(cfg.n_embd)):
+                layer.bias.copy_(part)
+            mha.out_proj.bias.copy_(attn.proj.bias)
+    x = torch.randn(3, 12, cfg.n_embd, requires_grad=True)
+    ours = attn(x)
+    theirs, weights = mha(x, causal=True, need_weights=True)
+    assert torch.allclose(ours, theirs, atol=1e-6)
+    assert torch.allclose(attn.attention_weights(x), weights, atol=1e-6)
+    (gx_ours,) = torch.autograd.grad(ours.square().sum(), x)
+    (gx_theirs,) = torch.autograd.grad(theirs.square().sum(), x)
+    assert torch.allclose(gx_ours, gx_theirs, atol=1e-5)
 
 
 def test_attention_paths_have_equal_gradients():
@@ -187,9 +221,14 @@ def test_attention_weights_are_causal_distributions():
     assert w[0, 0, 0, 0] == 1.0  # the first token can only look at itself
 
 
-def test_causal_mask():
-    m = gpt.causal_mask(4)
-    assert m.dtype == torch.bool and m.tolist() == [
+def test_causal_mask_is_notebook_09s():
+    # One home for the mask: the GPT uses course_utils.attention's.
+    from course_utils import attention
+
+    assert gpt.causal_mask is attention.causal_mask
+    buffer = gpt.CausalSelfAttention(TINY).mask
+    assert buffer.dtype == torch.bool and buffer.shape == (1, 1, TINY.block_size, TINY.block_size)
+    assert buffer[0, 0, :4, :4].tolist() == [
         [True, False, False, False],
         [True, True, False, False],
         [True, True, True, False],
@@ -277,6 +316,17 @@ def test_bad_model_inputs():
         gpt.GPT({"n_embd": 32})
 
 
+@pytest.mark.parametrize("bad", [TINY.vocab_size, TINY.vocab_size + 7, -1])
+def test_forward_rejects_ids_outside_the_vocabulary(bad):
+    model = tiny_model()
+    idx = torch.tensor([[1, 2, bad, 3]])
+    with pytest.raises(ValueError, match=f"ids 0 to {TINY.vocab_size - 1}"):
+        model(idx)
+    with pytest.raises(ValueError, match=f"ids 0 to {TINY.vocab_size - 1}"):
+        model.generate(idx, 2)
+    model(idx.clamp(0, TINY.vocab_size - 1))  # the same shape with valid ids is fine
+
+
 # ----------------------------------------------------------------------------- generation
 
 
@@ -361,8 +411,6 @@ def test_split_and_random_batches():
     assert all(torch.equal(a[0], b[0]) for a, b in zip(batches, again))
     with pytest.raises(ValueError):
         gpt.split_tokens(tokens, 1.0)
-    with pytest.raises(TypeError):
-        gpt.random_batches([1, 2, 3], 2, 2)
     with pytest.raises(ValueError):
         gpt.random_batches(ds, 0, 2)
 
@@ -394,6 +442,23 @@ def test_lr_schedule():
         gpt.lr_at(-1, **kw)
     with pytest.raises(ValueError):
         gpt.lr_at(0, learning_rate=1e-4, min_lr=1e-3, warmup_steps=0, decay_steps=10)
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"learning_rate": float("nan")}, "learning_rate must be finite"),
+        ({"learning_rate": float("inf")}, "learning_rate must be finite"),
+        ({"learning_rate": 0.0}, "learning_rate must be positive"),
+        ({"min_lr": float("nan")}, "min_lr must be finite"),
+        ({"min_lr": -1e-5}, "min_lr must be zero or positive"),
+    ],
+)
+def test_lr_schedule_rejects_bad_rates(changes, match):
+    kw = {"learning_rate": 1e-3, "min_lr": 1e-4, "warmup_steps": 10, "decay_steps": 100, **changes}
+    for step in (0, 50, 200):  # warm-up, cosine and the floor: none may return NaN or a negative
+        with pytest.raises(ValueError, match=match):
+            gpt.lr_at(step, **kw)
 
 
 def test_optimizer_decays_only_matrices():
@@ -445,6 +510,24 @@ def test_a_few_dozen_steps_lower_the_loss():
     assert result.steady_ms_per_step() > 0
     assert 0 <= result.evals[0]["train_seconds"] < result.evals[1]["train_seconds"]
     assert result.tokens_per_step == 16 * 16
+
+
+def test_train_rejects_bad_arguments_before_any_step():
+    _, corpus, model = _tiny_training_problem()
+    tcfg = gpt.TrainConfig(batch_size=4, max_steps=2, warmup_steps=0, eval_iters=1)
+    before = copy.deepcopy(model.state_dict())
+    too_big = gpt.TokenWindowDataset(corpus.train_tokens + model.config.vocab_size, 16)
+    with pytest.raises(ValueError, match="train_data holds ids"):
+        gpt.train(model, too_big, corpus.val_dataset, tcfg, show_progress=False)
+    with pytest.raises(ValueError, match="val_data holds ids"):
+        gpt.train(model, corpus.train_dataset, too_big, tcfg, show_progress=False)
+    with pytest.raises(TypeError, match="train_data must be a Dataset"):
+        gpt.train(model, corpus.train_tokens, None, tcfg, show_progress=False)
+    with pytest.raises(TypeError, match="val_data must be a Dataset or None"):
+        gpt.train(model, corpus.train_dataset, corpus.val_tokens, tcfg, show_progress=False)
+    with pytest.raises(TypeError, match="TrainConfig"):
+        gpt.train(model, corpus.train_dataset, None, tcfg.to_dict(), show_progress=False)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
 
 
 def _overfitting_setup(keep_best: bool):

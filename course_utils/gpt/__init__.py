@@ -1,0 +1,97 @@
+"""A small GPT: a decoder-only transformer trained on characters (notebooks 10 and 11).
+
+The package in the order notebook 10 builds it:
+
+- :mod:`course_utils.gpt.model`: :class:`GPTConfig`, :class:`CausalSelfAttention`, :class:`MLP`,
+  :class:`Block`, :class:`GPT` and the parameter counts;
+- :mod:`course_utils.gpt.data`: :class:`TokenWindowDataset`, :func:`split_tokens`,
+  :func:`random_batches`, :func:`load_char_corpus`;
+- :mod:`course_utils.gpt.train`: :class:`TrainConfig`, the presets, the learning-rate schedule,
+  mixed precision and the other device features, :func:`estimate_loss` and :func:`train`;
+- :mod:`course_utils.gpt.checkpoint`: :func:`save_checkpoint`, :func:`load_checkpoint`,
+  :func:`default_checkpoint_path`.
+
+Every public name is importable from ``course_utils.gpt`` directly.
+"""
+
+from course_utils.gpt.checkpoint import (
+    CHECKPOINT_FORMAT,
+    Checkpoint,
+    default_checkpoint_path,
+    load_checkpoint,
+    save_checkpoint,
+)
+from course_utils.gpt.data import (
+    CharCorpus,
+    TokenWindowDataset,
+    load_char_corpus,
+    random_batches,
+    split_tokens,
+)
+from course_utils.gpt.model import (
+    GPT,
+    MLP,
+    Block,
+    CausalSelfAttention,
+    GPTConfig,
+    causal_mask,
+    count_parameters,
+    parameter_count,
+)
+from course_utils.gpt.train import (
+    EvalEvent,
+    Preset,
+    TrainConfig,
+    TrainResult,
+    autocast_context,
+    autocast_dtype,
+    configure_optimizer,
+    cpu_preset,
+    estimate_loss,
+    fast_preset,
+    gpu_preset,
+    grad_scaler,
+    lr_at,
+    preset_for_device,
+    setup_device,
+    speed_features,
+    train,
+)
+
+__all__ = [
+    "GPTConfig",
+    "TrainConfig",
+    "Preset",
+    "gpu_preset",
+    "cpu_preset",
+    "fast_preset",
+    "preset_for_device",
+    "CausalSelfAttention",
+    "MLP",
+    "Block",
+    "GPT",
+    "causal_mask",
+    "count_parameters",
+    "parameter_count",
+    "TokenWindowDataset",
+    "split_tokens",
+    "random_batches",
+    "CharCorpus",
+    "load_char_corpus",
+    "setup_device",
+    "autocast_dtype",
+    "autocast_context",
+    "grad_scaler",
+    "speed_features",
+    "lr_at",
+    "configure_optimizer",
+    "estimate_loss",
+    "EvalEvent",
+    "TrainResult",
+    "train",
+    "CHECKPOINT_FORMAT",
+    "Checkpoint",
+    "save_checkpoint",
+    "load_checkpoint",
+    "default_checkpoint_path",
+]
