@@ -4,7 +4,8 @@ Modules, one concern each:
 
 - ``runtime``   device choice, seeding, the fast-mode switch (``COURSE_FAST``), progress bars
 - ``data``      dataset loaders that download, verify (sha256) and cache
-- ``plotting``  one plot style, loss curves, decision boundaries, heatmaps, a live training chart
+- ``plotting``  one plot style, loss curves, decision boundaries, heatmaps, a live training chart;
+                ``plotting.chNN`` holds the figures of notebook NN
 - ``checks``    answer checks for exercises (friendly feedback, hints, solutions)
 - ``exercises`` the exercises of each notebook, one module per notebook
 - ``envcheck``  the environment report of notebook 00

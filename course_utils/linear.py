@@ -7,8 +7,9 @@ Everything a linear model needs, one small function each:
 - the model and its loss: :func:`predict`, :func:`mse`, :func:`mse_gradient`;
 - training: :func:`gradient_descent` (full batch, returns loss histories),
   :func:`max_stable_learning_rate`, :func:`epochs_to_reach`;
-- the exact answer: :func:`normal_equation`;
-- the picture the notebook's widget redraws: :func:`plot_gd_run`.
+- the exact answer: :func:`normal_equation`.
+
+Its picture, :func:`course_utils.plotting.ch01.plot_gd_run`, lives in the plotting package.
 
 Conventions: ``X`` is an ``(n, d)`` array of features, one row per example. After
 :func:`add_bias_column` it has ``d + 1`` columns, the first one all ones, so the weight vector
@@ -42,7 +43,6 @@ __all__ = [
     "normal_equation",
     "max_stable_learning_rate",
     "epochs_to_reach",
-    "plot_gd_run",
 ]
 
 
@@ -289,49 +289,3 @@ def epochs_to_reach(history: Any, target: float) -> int | None:
         raise ValueError(f"history must be a 1-D sequence of losses, got shape {losses.shape}.")
     hits = np.flatnonzero(losses <= float(target))
     return int(hits[0]) if hits.size else None
-
-
-# --------------------------------------------------------------------------- picture
-
-
-def plot_gd_run(
-    Xb: Any,
-    y: Any,
-    Xb_val: Any,
-    y_val: Any,
-    *,
-    lr: float,
-    epochs: int,
-    optimum: float | None = None,
-    seed: int = 42,
-    ax: Any = None,
-) -> tuple[Any, GDResult]:
-    """Run :func:`gradient_descent` and draw its training and validation loss per epoch.
-
-    The notebook's learning-rate widget calls this on every slider move. ``optimum`` (the best
-    possible validation MSE) is drawn as a dashed line. The y axis is logarithmic so that slow
-    progress and divergence both stay visible. Returns ``(ax, result)``.
-    """
-    import matplotlib.pyplot as plt
-
-    result = gradient_descent(Xb, y, lr=lr, epochs=epochs, Xb_val=Xb_val, y_val=y_val, seed=seed)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 4.0))
-    epochs_axis = np.arange(len(result.train_loss))
-    _ = ax.plot(epochs_axis, result.train_loss, label="training")
-    _ = ax.plot(epochs_axis, result.val_loss, label="validation", linestyle="--")
-    if optimum is not None:
-        ax.axhline(float(optimum), color="black", linewidth=1, linestyle=":",
-                   label=f"best possible validation MSE ({optimum:.3f})")
-    ax.set_yscale("log")
-    ax.set_xlim(0, max(int(epochs), 1))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("MSE (log scale)")
-    if result.diverged:
-        title = f"lr = {lr:.3g}: diverged after {result.epochs_run} epochs"
-    else:
-        title = (f"lr = {lr:.3g}, {epochs} epochs: training {result.train_loss[-1]:.3f}, "
-                 f"validation {result.val_loss[-1]:.3f}")
-    ax.set_title(title)
-    ax.legend(loc="upper right")
-    return ax, result

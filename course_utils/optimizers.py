@@ -11,8 +11,8 @@ one equal, step for step, to its ``torch.optim`` counterpart.
 - :class:`AdamW`: Adam with weight decay applied to the weights directly ("decoupled").
 
 For pictures: :data:`SURFACES` (an elongated bowl and Rosenbrock's valley), :func:`optimize_path`
-(follow one optimizer across a surface), :func:`race` (all of them at once) and
-:func:`plot_race` (contour plot with every path, the picture behind the notebook's widget).
+(follow one optimizer across a surface), :func:`race` (all of them at once) (the
+picture behind the notebook's widget is :func:`course_utils.plotting.ch07.plot_race`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ __all__ = [
     "make_optimizer",
     "optimize_path",
     "race",
-    "plot_race",
 ]
 
 
@@ -470,47 +469,3 @@ def race(
     scale = positive(lr_scale, "lr_scale")
     return {name: optimize_path(surface, lambda params, n=name, lr=lr: make_optimizer(
         n, params, lr * scale), steps) for name, lr in lrs.items()}
-
-
-def plot_race(
-    surface: str | Surface,
-    paths: Mapping[str, np.ndarray],
-    *,
-    ax: Any | None = None,
-    title: str | None = None,
-) -> Any:
-    """Draw the surface's contours with every optimizer's path on top; return the axes."""
-    import matplotlib.pyplot as plt
-
-    from course_utils.plotting import COLORS
-
-    surf = _surface(surface)
-    if not isinstance(paths, Mapping) or not paths:
-        raise ValueError("paths must be a non-empty dict of name -> (n, 2) array.")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.5))
-    gx, gy = np.meshgrid(np.linspace(*surf.xlim, 300), np.linspace(*surf.ylim, 300))
-    z = surf(gx, gy)
-    if surf.log_levels:
-        levels = np.logspace(-1, 3.5, 16)
-    else:
-        levels = np.geomspace(0.02, float(z.max()), 15)
-    ax.contour(gx, gy, z, levels=levels, colors="grey", linewidths=0.6, alpha=0.7)
-    ax.contourf(gx, gy, z, levels=levels, cmap="Greys", alpha=0.15)
-    for i, (name, path) in enumerate(paths.items()):
-        path = np.asarray(path, dtype=float)
-        if path.ndim != 2 or path.shape[1] != 2:
-            raise ValueError(f"path {name!r} must have shape (n, 2), got {path.shape}.")
-        color = COLORS[i % len(COLORS)]
-        _ = ax.plot(path[:, 0], path[:, 1], "-o", color=color, markersize=2, linewidth=1.3,
-                    label=f"{name}: loss {float(surf(*path[-1])):.2g}")
-    _ = ax.plot(*surf.start, "ks", markersize=6)
-    _ = ax.plot(*surf.minimum, "k*", markersize=12)
-    ax.set_xlim(*surf.xlim)
-    ax.set_ylim(*surf.ylim)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.grid(False)
-    ax.set_title(title or surf.name)
-    ax.legend(loc="lower right", fontsize=8, frameon=True)
-    return ax

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
+import numpy as np
+import pytest
+from sklearn.linear_model import LinearRegression
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from sklearn.linear_model import LinearRegression  # noqa: E402
-
-from course_utils import linear  # noqa: E402
-from course_utils.exercises import ch01  # noqa: E402
+from course_utils import linear
+from course_utils.exercises import ch01
 
 
 @pytest.fixture()
@@ -190,23 +185,6 @@ def test_add_bias_column_and_init_weights():
 
 
 # --------------------------------------------------------------------------- widget function
-
-
-def test_plot_gd_run_draws_the_histories(problem):
-    X, y = problem
-    Xb = _scaled(X)
-    fig, ax = plt.subplots()
-    ax_out, run = linear.plot_gd_run(Xb[:200], y[:200], Xb[200:], y[200:], lr=0.1, epochs=30,
-                                     optimum=0.1, ax=ax)
-    assert ax_out is ax
-    train_line, val_line = ax.get_lines()[:2]
-    assert np.allclose(train_line.get_ydata(), run.train_loss)
-    assert np.allclose(val_line.get_ydata(), run.val_loss)
-    assert len(run.train_loss) == 31
-    assert "lr = 0.1" in ax.get_title()
-    _, bad = linear.plot_gd_run(Xb[:200], y[:200], Xb[200:], y[200:], lr=50.0, epochs=30)
-    assert bad.diverged and "diverged" in plt.gca().get_title()
-    plt.close("all")
 
 
 # --------------------------------------------------------------------------- bad inputs

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
+import numpy as np
+import pytest
+import scipy.special
+import torch
+import torch.nn.functional as F
+from sklearn.datasets import make_blobs, make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import scipy.special  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from sklearn.datasets import make_blobs, make_classification  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-
-from course_utils.logistic import (  # noqa: E402
+from course_utils.logistic import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -29,7 +24,6 @@ from course_utils.logistic import (  # noqa: E402
     logistic_update,
     naive_softmax,
     one_hot,
-    plot_logistic_snapshot,
     predict_proba,
     sigmoid,
     sigmoid_derivative,
@@ -357,13 +351,6 @@ def test_logistic_snapshot():
     X2 = X.copy()
     X2[2] = [2.0, 1.0]
     assert logistic_snapshot(X2, y, w, b)["loss"][2] < snap["loss"][2]
-
-
-def test_snapshot_picture_draws():
-    X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, -1.0]])
-    axes = plot_logistic_snapshot(X, [0, 1, 1], [1.0, 2.0], -0.5, highlight=2)
-    assert "mean loss" in axes[1].get_title()
-    plt.close("all")
 
 
 # ---------------------------------------------------------------- bad inputs

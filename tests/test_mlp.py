@@ -3,7 +3,6 @@ its training, the worked example of the syllabus, and its errors on bad input.""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -11,7 +10,6 @@ from sklearn.datasets import make_moons
 
 from course_utils.mlp import (
     MLP,
-    draw_network,
     gradient_check,
     layer_gradient_norms,
     numerical_gradients,
@@ -274,18 +272,6 @@ def test_deep_sigmoid_gradients_vanish_but_relu_gradients_do_not():
     assert sig.shape == rel.shape == (11,)
     assert sig[0] < 1e-4 * sig[-1]
     assert rel[0] > 0.05 * rel[-1]
-
-
-def test_draw_network():
-    ax = draw_network([2, 3, 12, 1], title="net")
-    assert ax.get_title() == "net"
-    assert [len(c.get_offsets()) for c in ax.collections] == [2, 3, 10, 1]
-    assert any("12 units" in t.get_text() for t in ax.texts)
-    plt.close(ax.figure)
-    with pytest.raises(ValueError, match="labels"):
-        draw_network([2, 3, 1], labels=["a", "b"])
-    with pytest.raises(ValueError, match="positive integers"):
-        draw_network([2])
 
 
 def test_torch_net_on_a_device_and_dtype():

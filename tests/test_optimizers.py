@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import copy
 
-import matplotlib
+import numpy as np
+import pytest
+import torch
+from torch import nn
 
-matplotlib.use("Agg")
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from course_utils import optimizers as opt  # noqa: E402
+from course_utils import optimizers as opt
 
 STEPS = 60
 
@@ -294,16 +290,6 @@ def test_race_runs_every_optimizer_and_adam_beats_sgd_on_rosenbrock():
     assert not np.allclose(scaled["SGD"], opt.race("bowl", 10)["SGD"])
 
 
-def test_plot_race_draws_one_line_per_optimizer():
-    import matplotlib.pyplot as plt
-
-    paths = opt.race("bowl", 20)
-    ax = opt.plot_race("bowl", paths)
-    labels = [line.get_label() for line in ax.get_lines()]
-    assert sum(any(label.startswith(n + ":") for n in paths) for label in labels) == len(paths)
-    plt.close(ax.figure)
-
-
 def test_race_helpers_refuse_bad_input():
     with pytest.raises(ValueError, match="unknown surface"):
         opt.race("saddle", 10)
@@ -317,5 +303,3 @@ def test_race_helpers_refuse_bad_input():
         opt.optimize_path("bowl", "adam", 5)
     with pytest.raises(ValueError):
         opt.race("bowl", 5, lr_scale=0)
-    with pytest.raises(ValueError):
-        opt.plot_race("bowl", {})

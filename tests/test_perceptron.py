@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import warnings
 
-import matplotlib
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Perceptron
+from sklearn.svm import SVC
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from sklearn.datasets import make_blobs  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.linear_model import Perceptron  # noqa: E402
-from sklearn.svm import SVC  # noqa: E402
-
-from course_utils.perceptron import (  # noqa: E402
+from course_utils.perceptron import (
     PerceptronStep,
     describe_step,
     line_points,
     mistake_bound,
     perceptron_trace,
     perceptron_update,
-    plot_perceptron_state,
-    plot_progression,
     predict,
     state_after,
     step,
@@ -215,17 +208,6 @@ def test_describe_step_says_what_happened():
     assert "nothing changes" in describe_step(second)
 
 
-def test_pictures_draw_without_error():
-    X, y = separable_blobs(0, n=20)
-    res = train_perceptron(X, y, lr=0.1)
-    ax = plot_perceptron_state(X, y, res.w, res.b, highlight=0, title="t",
-                               previous=([1.0, 0.0], 0.0))
-    assert ax.get_title() == "t"
-    ax = plot_progression(X, y, res.lines, max_dotted=3)
-    assert len(ax.lines) >= 1
-    plt.close("all")
-
-
 def test_line_points_lie_on_the_line():
     for w, b in (([1.0, 2.0], -3.0), ([2.0, 0.0], 1.0)):
         p1, p2 = line_points(w, b)
@@ -261,8 +243,6 @@ def test_line_points_lie_on_the_line():
         (lambda: xor_data(0), ValueError),
         (lambda: xor_data(2, noise=0.1), TypeError),
         (lambda: xor_data(2, noise=-1.0), ValueError),
-        (lambda: plot_perceptron_state(np.ones((3, 3)), [0, 1, 0], [1, 1, 1], 0.0), ValueError),
-        (lambda: plot_progression(np.ones((3, 2)), [0, 1, 0], []), ValueError),
     ],
 )
 def test_bad_inputs_raise_clear_errors(call, error):
