@@ -90,7 +90,7 @@ def fit(model, X_train, y_train, X_val, y_val, *, loss="mse", epochs=100, lr=0.0
     opt = make(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
     history = {"train": [], "validation": [], "weight_norm": []}
-    best_val, best_epoch, best_state = math.inf, 0, None
+    best_val, best_epoch, best_state = math.inf, None, None
     for epoch in range(1, epochs + 1):
         train_epoch(model, opt, loss_fn, X_train, y_train, batch_size=batch_size or len(X_train),
                     generator=generator, lr=lr, l1=l1, l2=l2, weight_decay=weight_decay)
