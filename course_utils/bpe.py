@@ -370,8 +370,6 @@ class BPETokenizer:
         With ``allow_special=True`` the names of special tokens inside the text (``"[EOS]"``) are
         encoded as their single ids; otherwise they are ordinary text, split like any other.
         """
-        if not isinstance(text, str):
-            raise TypeError(f"encode() needs a string, got {type(text).__name__}.")
         if not allow_special or not self.special_tokens:
             return self._encode_ordinary(text)
         names = sorted(self.special_tokens, key=len, reverse=True)

@@ -97,11 +97,6 @@ class BagOfWords:
 
     def __init__(self, *, stop_words: Iterable[str] | None = STOP_WORDS, binary: bool = True,
                  min_count: int = 1) -> None:
-        if stop_words is not None and (isinstance(stop_words, str)
-                                       or not isinstance(stop_words, Iterable)):
-            raise TypeError("stop_words must be a collection of words, or None.")
-        if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
-            raise ValueError(f"min_count must be an integer of at least 1, got {min_count!r}.")
         self.stop_words = frozenset(stop_words or ())
         self.binary = bool(binary)
         self.min_count = min_count
@@ -145,16 +140,10 @@ class BagOfWords:
 def _as_2d(x: Any, name: str) -> tuple[np.ndarray, bool]:
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
-    if x is None or isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be a vector or a matrix of numbers, got {type(x).__name__}.")
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must hold numbers only ({exc}).") from exc
-    if arr.ndim not in (1, 2) or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty vector or matrix, got shape {arr.shape}.")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinity.")
+    arr = np.asarray(x, dtype=float)
+    if arr.ndim not in (1, 2) or arr.size == 0 or not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be a non-empty vector or matrix of finite numbers (no NaN "
+                         f"or infinity), got shape {arr.shape}.")
     return (arr[None, :], True) if arr.ndim == 1 else (arr, False)
 
 
@@ -191,8 +180,6 @@ def cosine_similarity(a: Any, b: Any) -> Any:
 
 
 def _lookup(word: str, vocabulary: Sequence[str], index: dict[str, int]) -> int:
-    if not isinstance(word, str):
-        raise TypeError(f"words must be strings, got {type(word).__name__}.")
     if word not in index:
         raise KeyError(f"{word!r} is not in the vocabulary of {len(vocabulary)} words.")
     return index[word]
@@ -213,8 +200,6 @@ def nearest_neighbours(word: str | Any, vectors: Any, vocabulary: Sequence[str],
     Returns ``[(word, similarity), ...]``, most similar first.
     """
     V = _check_vectors(vectors, vocabulary)
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}.")
     index = {w: i for i, w in enumerate(vocabulary)}
     skip = {index[w] for w in exclude if w in index}
     if isinstance(word, str):
@@ -223,8 +208,6 @@ def nearest_neighbours(word: str | Any, vectors: Any, vocabulary: Sequence[str],
         skip.add(i)
     else:
         query, _ = _as_2d(word, "word")
-        if query.shape != (1, V.shape[1]):
-            raise ValueError(f"a query vector must have length {V.shape[1]}.")
         query = query[0]
     sims = cosine_similarity(query, V)
     order = [j for j in np.argsort(-sims, kind="stable") if j not in skip][:k]
@@ -273,14 +256,11 @@ class WordVocabulary:
 
 def build_word_vocabulary(words: Sequence[str], min_count: int = 5) -> WordVocabulary:
     """Keep the words seen at least ``min_count`` times, most frequent first (ties alphabetical)."""
-    if isinstance(words, str):
-        raise TypeError("words must be a list of words; call tokenize_words(text) first.")
-    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
-        raise ValueError(f"min_count must be an integer of at least 1, got {min_count!r}.")
     counts = Counter(words)
     kept = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
-    if not kept:
-        raise ValueError(f"No word occurs {min_count} times or more.")
+    if isinstance(words, str) or not kept:
+        raise ValueError(f"words must be a list of words (tokenize_words(text)) of which some "
+                         f"occur {min_count} times or more.")
     return WordVocabulary(kept, [counts[w] for w in kept])
 
 
@@ -291,8 +271,6 @@ def subsample(ids: np.ndarray, counts: np.ndarray, t: float = 1e-3,
     stop crowding every window, and rarer words get more of the training."""
     ids = np.asarray(ids, dtype=np.int64)
     counts = np.asarray(counts, dtype=float)
-    if t <= 0:
-        raise ValueError(f"t must be positive, got {t}.")
     rng = np.random.default_rng() if rng is None else rng
     freq = counts / counts.sum()
     keep = np.minimum(1.0, np.sqrt(t / freq))
@@ -352,7 +330,7 @@ def skipgram_loss(v_centre: torch.Tensor, u_context: torch.Tensor,
     Shapes: ``v_centre`` (B, d), ``u_context`` (B, d), ``u_negative`` (B, K, d).
     """
     pos = (u_context * v_centre).sum(-1)                              # (B,)
-    neg = torch.bmm(u_negative, v_centre.unsqueeze(-1)).squeeze(-1)   # (B, K)
+    neg = (u_negative * v_centre.unsqueeze(1)).sum(-1)                # (B, K)
     return -(F.logsigmoid(pos) + F.logsigmoid(-neg).sum(-1)).mean()
 
 
@@ -370,7 +348,7 @@ def skipgram_gradients(v_centre: torch.Tensor, u_context: torch.Tensor,
     """
     b = v_centre.shape[0]
     s_o = (u_context * v_centre).sum(-1, keepdim=True)                   # (B, 1)
-    s_k = torch.bmm(u_negative, v_centre.unsqueeze(-1))                  # (B, K, 1)
+    s_k = (u_negative * v_centre.unsqueeze(1)).sum(-1, keepdim=True)     # (B, K, 1)
     g_o = torch.sigmoid(s_o) - 1.0
     g_k = torch.sigmoid(s_k)
     d_v = (g_o * u_context + (g_k * u_negative).sum(1)) / b
@@ -387,9 +365,6 @@ class SkipGram(nn.Module):
 
     def __init__(self, vocab_size: int, dim: int) -> None:
         super().__init__()
-        for name, v in (("vocab_size", vocab_size), ("dim", dim)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}.")
         self.centre = nn.Embedding(vocab_size, dim)
         self.context = nn.Embedding(vocab_size, dim)
         nn.init.uniform_(self.centre.weight, -0.5 / dim, 0.5 / dim)
