@@ -1,14 +1,12 @@
 """The author tool that stores notebooks: what it strips and what it keeps."""
 
-import importlib.util
 from pathlib import Path
 
 import nbformat
+from conftest import load_script
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "execute_notebooks.py"
-spec = importlib.util.spec_from_file_location("execute_notebooks", TOOL)
-execute_notebooks = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(execute_notebooks)
+execute_notebooks = load_script("tools/execute_notebooks.py")
 
 
 def test_clean_strips_noise_and_keeps_outputs():
