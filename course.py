@@ -7,6 +7,7 @@
 Other commands:
     python3 course.py check-env            # report each package: OK / missing / wrong version
     python3 course.py execute [NB ...]     # re-run notebooks in full mode and save their outputs
+    python3 course.py execute --metadata-only [NB ...]  # only fix notebook metadata, run nothing
     python3 course.py lock                 # rewrite constraints.txt from the current environment
 
 Set-up creates a virtual environment in `.venv` (or the folder named by COURSE_VENV), installs

@@ -45,14 +45,13 @@ def test_bad_switch_value_is_reported_not_fatal(monkeypatch, capsys):
 
 def test_check_env_command_runs_with_a_bad_switch(monkeypatch, capfd):
     """`python3 course.py check-env` (past its set-up) in a fresh process with COURSE_FAST=maybe."""
-    import importlib.util
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("course_entry", root / "course.py")
-    course = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(course)
+    from conftest import ROOT as root
+    from conftest import load_script
+
+    course = load_script("course.py")
     monkeypatch.setenv("COURSE_FAST", "maybe")
     monkeypatch.setenv("PYTHONPATH", str(root))
     assert course.cmd_check_env(Path(sys.executable), []) == 1
