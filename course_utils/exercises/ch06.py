@@ -70,7 +70,12 @@ def penalised_regression(X, y, l1, l2, lr, steps):
 def _check_dropout_layer(layer_class: Any) -> Feedback:
     p, x = 0.25, np.full((200, 50), 2.0)
     upstream = np.random.default_rng(1).normal(size=x.shape)
-    layer = layer_class(p, seed=0)
+    try:
+        layer = layer_class(p, seed=0)
+    except TypeError:
+        return Feedback(False, "Dropout(0.25, seed=0) could not be created: is the class still "
+                               "the `...` placeholder? Write __init__(self, p, seed=0), "
+                               "forward(self, x, training=True) and backward(self, grad).")
     out = np.asarray(layer.forward(x, training=True), dtype=float)
     if out.shape != x.shape:
         return Feedback(False, f"forward() in training mode returned shape {out.shape}, "
