@@ -18,12 +18,12 @@ __all__ = ["weight_distributions"]
 
 def weight_distributions(weights: Mapping[str, Any], *, ax: Any | None = None,
                          title: str = "distribution of the learned weights") -> Any:
-    """Overlaid histograms (with density curves) of each named weight vector; return the axes."""
+    """Overlaid histograms of each named weight vector (one colour per name); return the axes."""
     frame = pd.DataFrame([(name, float(w)) for name, ws in weights.items()
                           for w in np.ravel(ws)], columns=["penalty", "weight"])
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))
-    sns.histplot(frame, x="weight", hue="penalty", bins=60, kde=True, element="step",
+    sns.histplot(frame, x="weight", hue="penalty", bins=60, element="step",
                  stat="count", common_bins=True, ax=ax)
     ax.set_title(title)
     return ax
