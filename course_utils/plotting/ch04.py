@@ -55,8 +55,9 @@ def draw_network(
         # scatter markers stay round whatever the axes' aspect ratio
         ax.scatter(pts[:, 0], pts[:, 1], s=size, color=colors[li], zorder=2)
         note = (labels[li] if sizes[li] <= max_units
-                else f"{labels[li]}\n({shown[li]} of {sizes[li]} units drawn)")
-        ax.text(li, -tallest / 2 - 0.2, note, ha="center", va="top", fontsize=9)
+                else f"{labels[li]}\n{shown[li]} of {sizes[li]} units\ndrawn")
+        ax.text(li, -tallest / 2 - 0.2, note, ha="center", va="top",
+                fontsize=9 if sizes[li] <= max_units else 8)
     ax.set_xlim(-0.5, len(sizes) - 0.5)
     ax.set_ylim(-tallest / 2 - 1.3, tallest / 2 + 0.3)
     ax.axis("off")

@@ -55,6 +55,8 @@ def draw_graph(root: Any, *, ax: Any | None = None, title: str | None = None) ->
             ax.annotate("", xy=target, xytext=(px + 0.55, py),
                         arrowprops={"arrowstyle": "->", "color": "0.5", "lw": 1})
         if op:
+            ax.annotate("", xy=(x - 0.55, y), xytext=(x - 0.75, y),
+                        arrowprops={"arrowstyle": "->", "color": "0.5", "lw": 1})
             ax.text(x - 0.75, y, op, ha="center", va="center", fontsize=9, zorder=3,
                     bbox={"boxstyle": "circle,pad=0.3", "fc": "#fde0c5", "ec": "#ff7f0e"})
         label = getattr(node, "label", "")
