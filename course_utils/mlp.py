@@ -269,6 +269,8 @@ class MLP:
                              f"layer has {self.layer_sizes[0]} units.")
         if X.shape[0] == 0:
             raise ValueError("X is empty: it needs at least one record.")
+        if not np.isfinite(X).all():
+            raise ValueError("X contains NaN or infinity; clean or impute the data first.")
         return X
 
     def _check_y(self, y: Any, m: int) -> np.ndarray:
@@ -286,6 +288,8 @@ class MLP:
             onehot[np.arange(m), y.astype(int)] = 1.0
             return onehot
         y = y.astype(float)
+        if not np.isfinite(y).all():
+            raise ValueError("y contains NaN or infinity.")
         if y.ndim == 1 and k == 1:
             y = y[:, None]
         if y.shape != (m, k):
@@ -359,11 +363,24 @@ class MLP:
         return (out[:, 0] >= 0.5).astype(int)
 
     def accuracy(self, X: Any, y: Any) -> float:
-        """Fraction of records whose predicted class equals ``y`` (integer labels)."""
+        """Fraction of records whose predicted class equals ``y``.
+
+        ``y`` holds one integer label per record, shape ``(m,)`` or ``(m, 1)``, or one-hot rows
+        of shape ``(m, n_out)``.
+        """
+        predicted = self.predict(X)
+        m = predicted.shape[0]
+        if y is None:
+            raise TypeError("y is None; pass the labels of the records.")
         y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] > 1:
+        if y.shape == (m, self.layer_sizes[-1]) and y.shape[1] > 1:
             y = y.argmax(axis=1)
-        return float(np.mean(self.predict(X) == y.reshape(-1)))
+        elif y.shape in ((m,), (m, 1)):
+            y = y.reshape(-1)
+        else:
+            raise ValueError(f"y must hold one label per record, shape ({m},), or one-hot rows of "
+                             f"shape ({m}, {self.layer_sizes[-1]}); got {y.shape}.")
+        return float(np.mean(predicted == y))
 
     # ---------------------------------------------------------------- backward and update
 
