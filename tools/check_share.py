@@ -10,10 +10,12 @@ Definitions (physical lines of each ``.py`` file):
 
   * an ``if`` (or ``elif``) statement whose body only raises: its condition line(s) and the
     ``raise`` line(s);
-  * a statement that is only a call to a validation helper, or assigns the result of one
-    (``x = as_matrix(x)``). Validation helpers are the functions of ``course_utils.validation``
-    (called as ``validation.f`` or imported by name, under any alias) and every function whose
-    name starts with ``_check`` or ``check_``;
+  * a standalone call to a validation helper: a statement that is only the call, its result
+    unused (``_check_lr(lr)``). Validation helpers are the functions of
+    ``course_utils.validation`` (called as ``validation.f`` or imported by name, under any alias)
+    and every function whose name starts with ``_check`` or ``check_``. A call whose result the
+    code goes on to use (``X = as_matrix(X)``: the conversion to an array the algorithm needs
+    anyway) is code, not a check line;
   * in ``validation.py``, the whole body of a function whose name starts with ``_check`` or
     ``check_``.
 
@@ -75,7 +77,7 @@ def check_lines(tree: ast.AST, is_validation_module: bool) -> set[int]:
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and all(isinstance(s, ast.Raise) for s in node.body):
             lines.update(range(node.lineno, node.body[-1].end_lineno + 1))
-        elif isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign)) and node.value is not None:
+        elif isinstance(node, ast.Expr):
             if _is_helper_call(node.value, helpers):
                 lines.update(range(node.lineno, node.end_lineno + 1))
         elif (is_validation_module and isinstance(node, ast.FunctionDef)
@@ -112,7 +114,8 @@ def main(argv: list[str]) -> int:
         print(f"{name:<{width}}  {checks:>6}  {code:>5}  {share:5.1%}")
     total_checks = sum(r[1] for r in rows)
     total_code = sum(r[2] for r in rows)
-    print(f"{'total':<{width}}  {total_checks:>6}  {total_code:>5}  {total_checks / total_code:5.1%}")
+    share = total_checks / total_code
+    print(f"{'total':<{width}}  {total_checks:>6}  {total_code:>5}  {share:5.1%}")
     return 0
 
 
