@@ -22,6 +22,7 @@ REQUIRED: dict[str, str] = {
     "pandas": ">=2.0",
     "scikit-learn": ">=1.3",
     "matplotlib": ">=3.8",
+    "seaborn": ">=0.13.2",
     "torch": ">=2.2",
     "ipywidgets": ">=8.1",
     "tqdm": ">=4.66",
