@@ -98,6 +98,10 @@ def cmd_test(python: Path, extra: list[str]) -> int:
     if rc != 0:
         print("[course] ruff found problems: fix them (or run `ruff check --fix`).")
         return rc
+    rc = _run([str(python), "-m", "ruff", "format", "--check", "."], env)
+    if rc != 0:
+        print("[course] some files are not formatted: run `python -m ruff format .`.")
+        return rc
     workers = ["-n", "2", "--dist", "loadscope"] if (os.cpu_count() or 1) >= 2 else []
     pytest = [str(python), "-m", "pytest", *workers, "--nbval-lax", "--nbval-current-env",
               "--nbval-cell-timeout", "900",

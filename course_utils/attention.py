@@ -26,7 +26,6 @@ Positions:
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
@@ -34,10 +33,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from course_utils.logistic import softmax
 from course_utils.validation import as_float_array, as_number, positive, positive_int
 
 __all__ = [
-    "softmax",
     "causal_mask",
     "scaled_dot_product_attention",
     "softmax_saturation",
@@ -54,31 +53,11 @@ __all__ = [
 ]
 
 _PAIRINGS = ("adjacent", "halves")
+_NO_KEY = ("a query has no key it may attend to (its whole row is masked); every query needs at "
+           "least one allowed key.")
 
 
-# --- NumPy: softmax, masks, attention -----------------------------------------------------------
-
-
-def softmax(logits: Any, temperature: float = 1.0, axis: int = -1) -> np.ndarray:
-    """Softmax of ``logits / temperature`` along ``axis``, computed without overflow.
-
-    A small temperature sharpens the distribution towards a one-hot vector at the largest logit;
-    a large one flattens it towards uniform. ``-inf`` logits get probability exactly 0 (that is
-    how masking works), but every slice needs at least one finite logit.
-    """
-    x = as_float_array(logits, "logits", allow_inf=True)
-    if x.ndim == 0:
-        raise ValueError("logits must have at least one dimension (a vector of scores).")
-    if np.isposinf(x).any():
-        raise ValueError("logits contain +inf; only -inf (a masked entry) is allowed.")
-    t = positive(temperature, "temperature")
-    if not -x.ndim <= axis < x.ndim:
-        raise ValueError(f"axis {axis} is out of range for logits with {x.ndim} dimension(s).")
-    top = np.max(x, axis=axis, keepdims=True)
-    if np.isneginf(top).any():
-        raise ValueError("a row of logits is entirely -inf: at least one entry must be allowed.")
-    z = np.exp((x - top) / t)
-    return z / z.sum(axis=axis, keepdims=True)
+# --- NumPy: masks and attention (softmax comes from notebook 03's course_utils.logistic) --------
 
 
 def causal_mask(n_queries: int, n_keys: int | None = None) -> np.ndarray:
@@ -92,20 +71,10 @@ def causal_mask(n_queries: int, n_keys: int | None = None) -> np.ndarray:
     return np.tril(np.ones((n_q, n_k), dtype=bool))
 
 
-def _check_qkv(q: Any, k: Any, v: Any) -> tuple[Any, Any, Any]:
-    for name, a in (("q", q), ("k", k), ("v", v)):
-        if a.ndim < 2:
-            raise ValueError(f"{name} must have shape (..., length, features), got shape "
-                             f"{tuple(a.shape)}.")
-    if q.shape[-1] != k.shape[-1]:
-        raise ValueError(f"queries and keys need the same width d_k, got q {tuple(q.shape)} and "
-                         f"k {tuple(k.shape)}.")
-    if k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"keys and values need the same length (one value per key), got "
-                         f"k {tuple(k.shape)} and v {tuple(v.shape)}.")
-    if q.shape[-1] == 0 or k.shape[-2] == 0 or q.shape[-2] == 0:
-        raise ValueError("q, k and v must not be empty.")
-    return q, k, v
+def _check_qkv(q: Any, k: Any, v: Any) -> None:
+    if min(q.ndim, k.ndim, v.ndim) < 2 or q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
+        raise ValueError(f"need q (..., T_q, d_k), k (..., T_k, d_k) and v (..., T_k, d_v), got "
+                         f"{tuple(q.shape)}, {tuple(k.shape)} and {tuple(v.shape)}.")
 
 
 def scaled_dot_product_attention(
@@ -124,33 +93,27 @@ def scaled_dot_product_attention(
     ``(..., T_k, d_v)``; leading (batch, head) dimensions must broadcast. ``causal=True`` lets
     query ``i`` see keys ``j <= i`` only; ``mask`` (boolean, broadcastable to
     ``(..., T_q, T_k)``, True = may attend) restricts further. ``scale=False`` drops the
-    ``1/sqrt(d_k)`` (to show why it is there).
+    ``1/sqrt(d_k)`` (to show why it is there). A temperature towards 0 gives the limit, one-hot
+    weights on the largest score (ties share).
 
     Returns ``(output, weights)`` with shapes ``(..., T_q, d_v)`` and ``(..., T_q, T_k)``.
     """
     q, k, v = (as_float_array(a, n) for a, n in ((q, "q"), (k, "k"), (v, "v")))
     _check_qkv(q, k, v)
     t = positive(temperature, "temperature")
-    if not isinstance(causal, (bool, np.bool_)):
-        raise TypeError(f"causal must be True or False, got {type(causal).__name__}.")
-    d_k = q.shape[-1]
     scores = q @ np.swapaxes(k, -1, -2)
     if scale:
-        scores = scores / math.sqrt(d_k)
-    allowed = np.ones(scores.shape[-2:], dtype=bool)
+        scores = scores / math.sqrt(q.shape[-1])
     if causal:
-        allowed = causal_mask(q.shape[-2], k.shape[-2])
+        scores = np.where(causal_mask(q.shape[-2], k.shape[-2]), scores, -np.inf)
     if mask is not None:
-        m = np.asarray(mask)
-        if m.dtype != bool:
-            raise TypeError(f"mask must be boolean (True = may attend), got dtype {m.dtype}.")
-        try:
-            allowed = np.broadcast_to(allowed & m, np.broadcast_shapes(scores.shape, m.shape))
-        except ValueError as exc:
-            raise ValueError(f"mask of shape {m.shape} does not broadcast to the scores of shape "
-                             f"{scores.shape}.") from exc
-    scores = np.where(allowed, scores, -np.inf)
-    weights = softmax(scores, temperature=t, axis=-1)
+        scores = np.where(np.asarray(mask, dtype=bool), scores, -np.inf)
+    top = scores.max(axis=-1, keepdims=True)
+    if np.isneginf(top).any():
+        raise ValueError(_NO_KEY)
+    with np.errstate(over="ignore"):  # a tiny temperature sends the non-largest scores to -inf
+        scores = np.where(scores == top, 0.0, (scores - top) / t)
+    weights = softmax(scores, axis=-1)
     return weights @ v, weights
 
 
@@ -169,9 +132,8 @@ def softmax_saturation(
     largest weight of each softmax row (``max_weight``, 1 = one-hot), and the Frobenius norm of the
     softmax Jacobian (``jacobian_norm``, the size of the gradient that flows back through it).
     """
-    d = positive_int(d_k, "d_k")
-    n = positive_int(n_keys, "n_keys")
-    trials = positive_int(n_trials, "n_trials")
+    d, n, trials = (positive_int(x, name) for x, name in
+                    ((d_k, "d_k"), (n_keys, "n_keys"), (n_trials, "n_trials")))
     rng = np.random.default_rng(0) if rng is None else rng
     q = rng.standard_normal((trials, 1, d))
     keys = rng.standard_normal((trials, n, d))
@@ -191,14 +153,6 @@ def softmax_saturation(
 # --- PyTorch: attention and multi-head attention ------------------------------------------------
 
 
-def _check_tensor(x: Any, name: str) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}.")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must hold floating-point numbers, got dtype {x.dtype}.")
-    return x
-
-
 def attention(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -215,24 +169,25 @@ def attention(
     Same shapes and meaning as :func:`scaled_dot_product_attention`. When ``training`` is True and
     ``dropout_p > 0``, dropout zeroes attention weights with probability ``dropout_p`` and scales
     the survivors by ``1 / (1 - dropout_p)``. Returns ``(output, weights)``; the weights are those
-    after dropout, i.e. the ones that multiplied ``v``.
+    after dropout, i.e. the ones that multiplied ``v``. A query whose every key is masked raises
+    ``ValueError`` (PyTorch's softmax would return NaN).
     """
-    q, k, v = (_check_tensor(a, n) for a, n in ((q, "q"), (k, "k"), (v, "v")))
     _check_qkv(q, k, v)
-    t = positive(temperature, "temperature")
-    if not isinstance(dropout_p, numbers.Real) or not 0.0 <= float(dropout_p) < 1.0:
-        raise ValueError(f"dropout_p must be a number in [0, 1), got {dropout_p!r}.")
-    scores = (q @ k.transpose(-2, -1)) / (math.sqrt(q.size(-1)) * t)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))
     if causal:
         allowed = torch.ones(q.size(-2), k.size(-2), dtype=torch.bool, device=q.device).tril()
         scores = scores.masked_fill(~allowed, float("-inf"))
     if mask is not None:
-        if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
-            raise TypeError("mask must be a boolean tensor (True = may attend).")
-        scores = scores.masked_fill(~mask, float("-inf"))
+        scores = scores.masked_fill(~mask.bool(), float("-inf"))
+    top = scores.amax(dim=-1, keepdim=True)
+    if torch.isneginf(top).any():
+        raise ValueError(_NO_KEY)
+    if temperature != 1.0:  # shift first, so a tiny temperature gives its limit, not inf - inf
+        scores = ((scores - top) / positive(temperature, "temperature")).masked_fill(
+            scores == top, 0.0)
     weights = torch.softmax(scores, dim=-1)
     if training and dropout_p > 0:
-        weights = F.dropout(weights, p=float(dropout_p), training=True)
+        weights = F.dropout(weights, p=dropout_p, training=True)
     return weights @ v, weights
 
 
@@ -245,23 +200,20 @@ class MultiHeadAttention(nn.Module):
     4. concatenate the heads back to width ``d_model``;
     5. project with a last ``d_model x d_model`` layer.
 
-    Inputs are batch-first, ``(batch, length, d_model)``. :meth:`load_torch_weights` copies the
-    weights of a ``torch.nn.MultiheadAttention`` so the two can be compared number for number.
+    Inputs are batch-first, ``(batch, length, d_model)``. With ``key``/``value`` from another
+    sequence it is cross-attention (notebook 11's encoder-decoder). :meth:`load_torch_weights`
+    copies the weights of a ``torch.nn.MultiheadAttention`` so the two can be compared number for
+    number.
     """
 
     def __init__(self, d_model: int, n_heads: int, *, dropout: float = 0.0,
                  bias: bool = True) -> None:
         super().__init__()
-        d_model = positive_int(d_model, "d_model")
-        n_heads = positive_int(n_heads, "n_heads")
         if d_model % n_heads:
             raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads}).")
-        if not isinstance(dropout, numbers.Real) or not 0.0 <= float(dropout) < 1.0:
-            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}.")
-        self.d_model = d_model
-        self.n_heads = n_heads
+        self.d_model, self.n_heads = d_model, n_heads
         self.head_dim = d_model // n_heads
-        self.dropout = float(dropout)
+        self.dropout = dropout
         self.q_proj = nn.Linear(d_model, d_model, bias=bias)
         self.k_proj = nn.Linear(d_model, d_model, bias=bias)
         self.v_proj = nn.Linear(d_model, d_model, bias=bias)
@@ -269,20 +221,13 @@ class MultiHeadAttention(nn.Module):
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, T, d_model)`` to ``(B, n_heads, T, head_dim)``: each head gets its own slice."""
-        b, t, c = x.shape
+        b, t, _ = x.shape
         return x.view(b, t, self.n_heads, self.head_dim).transpose(1, 2)
 
     def merge_heads(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, n_heads, T, head_dim)`` back to ``(B, T, d_model)``: the heads side by side."""
         b, h, t, d = x.shape
         return x.transpose(1, 2).reshape(b, t, h * d)
-
-    def _check_input(self, x: Any, name: str) -> torch.Tensor:
-        x = _check_tensor(x, name)
-        if x.ndim != 3 or x.size(-1) != self.d_model:
-            raise ValueError(f"{name} must have shape (batch, length, {self.d_model}), got "
-                             f"{tuple(x.shape)}.")
-        return x
 
     def forward(
         self,
@@ -291,24 +236,25 @@ class MultiHeadAttention(nn.Module):
         value: torch.Tensor | None = None,
         *,
         causal: bool = False,
+        mask: torch.Tensor | None = None,
         need_weights: bool = False,
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Attend from ``query`` to ``key``/``value`` (both default to ``query``: self-attention).
 
-        Returns the output ``(B, T_q, d_model)``, and with ``need_weights=True`` also the weights
-        of every head, ``(B, n_heads, T_q, T_k)``.
+        ``mask`` (boolean, True = may attend) broadcasts to ``(B, n_heads, T_q, T_k)``. Returns
+        the output ``(B, T_q, d_model)``, and with ``need_weights=True`` also the weights of every
+        head, ``(B, n_heads, T_q, T_k)``.
         """
-        query = self._check_input(query, "query")
-        key = query if key is None else self._check_input(key, "key")
-        value = key if value is None else self._check_input(value, "value")
-        if key.shape[:2] != value.shape[:2] or key.size(0) != query.size(0):
+        key = query if key is None else key
+        value = key if value is None else value
+        if query.size(-1) != self.d_model or key.shape[:2] != value.shape[:2]:
             raise ValueError(f"query {tuple(query.shape)}, key {tuple(key.shape)} and value "
-                             f"{tuple(value.shape)} need the same batch size, and key and value "
-                             "the same length.")
+                             f"{tuple(value.shape)} must be (batch, length, {self.d_model}), key "
+                             "and value of the same length.")
         q = self.split_heads(self.q_proj(query))
         k = self.split_heads(self.k_proj(key))
         v = self.split_heads(self.v_proj(value))
-        heads, weights = attention(q, k, v, causal=causal, dropout_p=self.dropout,
+        heads, weights = attention(q, k, v, causal=causal, mask=mask, dropout_p=self.dropout,
                                    training=self.training)
         out = self.out_proj(self.merge_heads(heads))
         return (out, weights) if need_weights else out
@@ -320,24 +266,17 @@ class MultiHeadAttention(nn.Module):
         PyTorch stores the three input projections stacked in one ``in_proj_weight`` of shape
         ``(3 d_model, d_model)``: rows for queries, then keys, then values.
         """
-        if not isinstance(mha, nn.MultiheadAttention):
-            raise TypeError(f"expected a torch.nn.MultiheadAttention, got {type(mha).__name__}.")
-        if mha.embed_dim != self.d_model or mha.num_heads != self.n_heads:
+        if (mha.embed_dim, mha.num_heads) != (self.d_model, self.n_heads):
             raise ValueError(f"size mismatch: this module has d_model={self.d_model}, "
                              f"n_heads={self.n_heads}; the torch one has "
                              f"embed_dim={mha.embed_dim}, num_heads={mha.num_heads}.")
-        if mha.in_proj_weight is None:
-            raise ValueError("the torch module uses separate key/value sizes; not supported.")
-        has_bias = mha.in_proj_bias is not None
-        if has_bias != (self.q_proj.bias is not None):
-            raise ValueError("one module has biases and the other does not.")
         for i, layer in enumerate((self.q_proj, self.k_proj, self.v_proj)):
             rows = slice(i * self.d_model, (i + 1) * self.d_model)
             layer.weight.copy_(mha.in_proj_weight[rows])
-            if has_bias:
+            if layer.bias is not None:
                 layer.bias.copy_(mha.in_proj_bias[rows])
         self.out_proj.weight.copy_(mha.out_proj.weight)
-        if has_bias:
+        if self.out_proj.bias is not None:
             self.out_proj.bias.copy_(mha.out_proj.bias)
         return self
 
@@ -361,14 +300,12 @@ def sinusoidal_positional_encoding(n_positions: int, d_model: int,
     for ``pos = 0 .. n_positions-1``: each pair of columns is a sine and cosine of one frequency,
     from one radian per position (columns 0, 1) down to about ``1/base`` radian per position.
     """
-    n = positive_int(n_positions, "n_positions")
     d = _even_dim(d_model, "d_model")
-    b = positive(base, "base")
-    pos = np.arange(n, dtype=float)[:, None]
-    freq = b ** (-np.arange(0, d, 2, dtype=float) / d)          # one frequency per pair
-    pe = np.empty((n, d))
-    pe[:, 0::2] = np.sin(pos * freq)
-    pe[:, 1::2] = np.cos(pos * freq)
+    angles = np.outer(np.arange(positive_int(n_positions, "n_positions")),
+                      rope_frequencies(d, base))               # one frequency per pair
+    pe = np.empty((len(angles), d))
+    pe[:, 0::2] = np.sin(angles)
+    pe[:, 1::2] = np.cos(angles)
     return pe
 
 
@@ -443,16 +380,6 @@ def rope_matrix(position: float, d: int, base: float = 10000.0,
     return r
 
 
-def _positions(positions: Any, length: int) -> np.ndarray:
-    if positions is None:
-        return np.arange(length, dtype=float)
-    p = as_float_array(positions, "positions")
-    if p.ndim != 1 or p.shape[0] != length:
-        raise ValueError(f"positions must be 1-D with one entry per row ({length}), got shape "
-                         f"{p.shape}.")
-    return p
-
-
 def apply_rope_matrix(x: Any, positions: Any = None, base: float = 10000.0,
                       pairing: str = "adjacent") -> np.ndarray:
     """Rotate each row ``x[..., t, :]`` by the matrix ``R(positions[t])`` (slow, for teaching).
@@ -460,11 +387,8 @@ def apply_rope_matrix(x: Any, positions: Any = None, base: float = 10000.0,
     ``x`` has shape ``(..., T, d)``; ``positions`` defaults to ``0 .. T-1``.
     """
     arr = as_float_array(x, "x")
-    if arr.ndim < 2:
-        raise ValueError(f"x must have shape (..., length, d), got {arr.shape}.")
-    d = _even_dim(arr.shape[-1], "the last dimension of x")
-    pos = _positions(positions, arr.shape[-2])
-    mats = np.stack([rope_matrix(p, d, base, pairing) for p in pos])  # (T, d, d)
+    pos = np.arange(arr.shape[-2]) if positions is None else as_float_array(positions, "positions")
+    mats = np.stack([rope_matrix(p, arr.shape[-1], base, pairing) for p in pos])  # (T, d, d)
     return np.einsum("tij,...tj->...ti", mats, arr)
 
 
@@ -475,11 +399,7 @@ def rope_cos_sin(positions: Any, d: int, base: float = 10000.0,
     Both dimensions of a pair share one angle, so each angle appears twice in a row: side by side
     for ``"adjacent"``, in both halves for ``"halves"``.
     """
-    d = _even_dim(d, "d")
-    p = as_float_array(positions, "positions")
-    if p.ndim != 1:
-        raise ValueError(f"positions must be 1-D, got shape {p.shape}.")
-    angles = p[:, None] * rope_frequencies(d, base)[None, :]         # (T, d/2)
+    angles = np.outer(as_float_array(positions, "positions"), rope_frequencies(d, base))
     if _check_pairing(pairing) == "adjacent":
         angles = np.repeat(angles, 2, axis=1)
     else:
@@ -493,21 +413,15 @@ def rotate_half(x: Any, pairing: str = "adjacent") -> Any:
     ``"adjacent"``: ``(x0, x1, x2, x3, ...) -> (-x1, x0, -x3, x2, ...)``.
     ``"halves"``: ``[x_first_half, x_second_half] -> [-x_second_half, x_first_half]``.
     """
-    _check_pairing(pairing)
-    if not isinstance(x, (np.ndarray, torch.Tensor)):
-        raise TypeError(f"x must be a NumPy array or a torch tensor, got {type(x).__name__}.")
-    if x.ndim < 1 or x.shape[-1] % 2 or x.shape[-1] == 0:
-        raise ValueError(f"the last dimension of x must be even and non-zero, got shape "
-                         f"{tuple(x.shape)}.")
-    is_torch = isinstance(x, torch.Tensor)
+    _even_dim(x.shape[-1], "the last dimension of x")
     if pairing == "halves":
         half = x.shape[-1] // 2
         parts = (-x[..., half:], x[..., :half])
-        return torch.cat(parts, dim=-1) if is_torch else np.concatenate(parts, axis=-1)
-    a, b = x[..., 0::2], x[..., 1::2]
-    if is_torch:
-        return torch.stack((-b, a), dim=-1).flatten(-2)
-    return np.stack((-b, a), axis=-1).reshape(x.shape)
+        return torch.cat(parts, dim=-1) if isinstance(x, torch.Tensor) else np.concatenate(parts, -1)
+    out = x.clone() if isinstance(x, torch.Tensor) else np.array(x, dtype=float)
+    out[..., 0::2] = -x[..., 1::2]
+    out[..., 1::2] = x[..., 0::2]
+    return out
 
 
 def apply_rope(x: Any, positions: Any = None, base: float = 10000.0,
@@ -519,22 +433,10 @@ def apply_rope(x: Any, positions: Any = None, base: float = 10000.0,
     :func:`apply_rope_matrix` without building any ``d x d`` matrix. Returns the kind of object it
     was given (a tensor keeps its dtype and device).
     """
-    if isinstance(x, torch.Tensor):
-        if not x.is_floating_point():
-            raise TypeError(f"x must hold floating-point numbers, got dtype {x.dtype}.")
-        arr_shape = tuple(x.shape)
-    elif isinstance(x, np.ndarray):
+    if not isinstance(x, torch.Tensor):
         x = as_float_array(x, "x")
-        arr_shape = x.shape
-    else:
-        raise TypeError(f"x must be a NumPy array or a torch tensor, got {type(x).__name__}.")
-    if len(arr_shape) < 2:
-        raise ValueError(f"x must have shape (..., length, d), got {arr_shape}.")
-    d = _even_dim(arr_shape[-1], "the last dimension of x")
-    pos = _positions(positions, arr_shape[-2])
-    cos, sin = rope_cos_sin(pos, d, base, pairing)
+    pos = np.arange(x.shape[-2]) if positions is None else positions
+    cos, sin = rope_cos_sin(pos, x.shape[-1], base, pairing)
     if isinstance(x, torch.Tensor):
-        cos_t = torch.as_tensor(cos, dtype=x.dtype, device=x.device)
-        sin_t = torch.as_tensor(sin, dtype=x.dtype, device=x.device)
-        return x * cos_t + rotate_half(x, pairing) * sin_t
+        cos, sin = (torch.as_tensor(a, dtype=x.dtype, device=x.device) for a in (cos, sin))
     return x * cos + rotate_half(x, pairing) * sin

@@ -69,16 +69,14 @@ METHODS = ("greedy", "sample", "beam")
 
 
 def _check_logits(logits: Any) -> torch.Tensor:
-    if not isinstance(logits, torch.Tensor):
-        raise TypeError(f"logits must be a torch tensor, got {type(logits).__name__}.")
-    if logits.dim() not in (1, 2):
+    if not isinstance(logits, torch.Tensor) or not torch.is_floating_point(logits):
+        raise TypeError(f"logits must be a floating-point torch tensor, got {logits!r:.60}.")
+    if logits.dim() not in (1, 2) or logits.size(-1) == 0:
         raise ValueError(f"logits must have shape (V,) or (B, V), got {tuple(logits.shape)}.")
-    if logits.size(-1) == 0:
-        raise ValueError("logits must hold at least one entry.")
-    if not torch.is_floating_point(logits):
-        raise TypeError(f"logits must be floating point, got {logits.dtype}.")
-    if torch.isnan(logits).any():
-        raise ValueError("logits contain NaN.")
+    if torch.isnan(logits).any() or torch.isposinf(logits).any() or \
+            torch.isneginf(logits).all(dim=-1).any():
+        raise ValueError("logits must not contain NaN or +inf, and each row needs a finite entry "
+                         "(-inf marks a token that can never be drawn).")
     return logits
 
 
@@ -87,13 +85,18 @@ def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
 
     ``T < 1`` sharpens the distribution (the likely tokens get likelier), ``T > 1`` flattens it,
     ``T = 1`` leaves it unchanged. ``T = 0`` would be greedy decoding: use :func:`greedy_decode`.
+    Each row is first shifted so that its largest logit is 0 (the softmax ignores a shift), and
+    the division runs in float64: a tiny temperature then gives its limit, all the probability on
+    the largest logit (ties share it), never ``inf - inf = NaN``.
     """
     _check_logits(logits)
     t = as_number(temperature, "temperature")
     if t <= 0:
         raise ValueError(f"temperature must be positive, got {t}. (Temperature 0 means always "
                          "taking the most likely token: use greedy_decode.)")
-    return logits / t
+    z = logits.double()
+    top = z.amax(dim=-1, keepdim=True)
+    return ((z - top) / t).masked_fill(z == top, 0.0).to(logits.dtype)
 
 
 def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
@@ -134,7 +137,7 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
 def next_token_probs(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int | None = None,
                      top_p: float | None = None) -> torch.Tensor:
     """Probabilities after temperature, then top-k, then top-p (the order Hugging Face uses)."""
-    logits = apply_temperature(logits, temperature)
+    logits = apply_temperature(logits, temperature)  # checks the logits once, for all three
     if top_k is not None:
         logits = top_k_filter(logits, top_k)
     if top_p is not None:
@@ -149,21 +152,12 @@ def next_token_probs(logits: torch.Tensor, *, temperature: float = 1.0, top_k: i
 
 def _as_batch(idx: Any, vocab_size: int | None) -> torch.Tensor:
     """Token ids as a (B, T) long tensor; a list of ints or a 1-D tensor becomes one row."""
-    if isinstance(idx, (list, tuple)):
-        if not all(isinstance(i, int) and not isinstance(i, bool) for i in idx):
-            raise TypeError("A prompt given as a list must hold integer token ids.")
-        idx = torch.tensor(idx, dtype=torch.long)
-    if not isinstance(idx, torch.Tensor):
-        raise TypeError(f"The prompt must be token ids (a list or a tensor), got "
-                        f"{type(idx).__name__}. For text use generate_text().")
-    if idx.dtype not in (torch.int64, torch.int32):
-        raise TypeError(f"The prompt must hold integer token ids, got {idx.dtype}.")
-    if idx.dim() == 1:
-        idx = idx.unsqueeze(0)
-    if idx.dim() != 2:
-        raise ValueError(f"The prompt must have shape (T,) or (B, T), got {tuple(idx.shape)}.")
-    if idx.size(1) == 0:
-        raise ValueError("The prompt is empty: give at least one token to continue from.")
+    idx = torch.as_tensor(idx)
+    idx = idx.unsqueeze(0) if idx.dim() == 1 else idx
+    if idx.dtype not in (torch.int64, torch.int32) or idx.dim() != 2 or idx.size(1) == 0:
+        raise ValueError(f"The prompt must be integer token ids of shape (T,) or (B, T) with "
+                         f"T >= 1, got {idx.dtype} {tuple(idx.shape)}. For text use "
+                         "generate_text().")
     if vocab_size is not None and (int(idx.min()) < 0 or int(idx.max()) >= vocab_size):
         raise ValueError(f"The prompt holds ids from {int(idx.min())} to {int(idx.max())}, but "
                          f"the vocabulary has ids 0 to {vocab_size - 1}.")
@@ -205,8 +199,6 @@ def _in_eval_mode(fn: Callable[..., torch.Tensor]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(model: nn.Module, *args: Any, **kwargs: Any) -> Any:
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"model must be an nn.Module, got {type(model).__name__}.")
         was_training = model.training
         model.eval()
         try:
@@ -253,8 +245,6 @@ def sample_decode(model: nn.Module, idx: Any, max_new_tokens: int, *, temperatur
             generator.manual_seed(non_negative_int(seed, "seed"))
         else:
             generator.seed()
-    if not isinstance(generator, torch.Generator) or generator.device.type != "cpu":
-        raise TypeError("generator must be a torch.Generator on the CPU.")
     idx = _as_batch(idx, _vocab_size(model)).cpu()
     # Check the parameters once, even when no token is asked for.
     next_token_probs(torch.zeros(2), temperature=temperature, top_k=top_k, top_p=top_p)
@@ -308,10 +298,8 @@ def beam_search(model: nn.Module, idx: Any, max_new_tokens: int, *, beam_width: 
     width = positive_int(beam_width, "beam_width")
     alpha = as_number(length_penalty, "length_penalty")
     vocab = _vocab_size(model)
-    if eos_id is not None:
-        eos_id = non_negative_int(eos_id, "eos_id")
-        if vocab is not None and eos_id >= vocab:
-            raise ValueError(f"eos_id {eos_id} is outside the vocabulary (ids 0 to {vocab - 1}).")
+    if eos_id is not None and vocab is not None and not 0 <= eos_id < vocab:
+        raise ValueError(f"eos_id {eos_id} is outside the vocabulary (ids 0 to {vocab - 1}).")
     prompt = _as_batch(idx, vocab).cpu()
     if prompt.size(0) != 1:
         raise ValueError(f"beam_search() continues one prompt at a time, got a batch of "
@@ -360,10 +348,6 @@ def encode_prompt(tokenizer: CharTokenizer, prompt: str) -> torch.Tensor:
     Raises ``ValueError`` for an empty prompt and the tokenizer's ``UnknownCharacterError`` (a
     ``ValueError``) naming any character outside the vocabulary.
     """
-    if not isinstance(tokenizer, CharTokenizer):
-        raise TypeError(f"tokenizer must be a CharTokenizer, got {type(tokenizer).__name__}.")
-    if not isinstance(prompt, str):
-        raise TypeError(f"prompt must be a string, got {type(prompt).__name__}.")
     if not prompt:
         raise ValueError("The prompt is empty: give the model at least one character to "
                          "continue, e.g. a newline '\\n'.")
@@ -416,8 +400,6 @@ def sequence_log_prob(model: nn.Module, idx: Any, start: int) -> float:
     start = positive_int(start, "start")
     if start > seq.size(1):
         raise ValueError(f"start ({start}) is past the end of the sequence ({seq.size(1)} tokens).")
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be an nn.Module, got {type(model).__name__}.")
     n = seq.size(1)
     block = getattr(getattr(model, "config", None), "block_size", None) or n
     device = _device(model)
@@ -448,8 +430,6 @@ def distinct_ngrams(items: Sequence[Any] | str, n: int) -> float:
     ``items`` is a string (n-grams of characters) or a list (of words, ids, ...). 1 means no
     n-gram repeats; text stuck in a loop scores close to 0.
     """
-    if not isinstance(items, (str, list, tuple)):
-        raise TypeError(f"items must be a string or a list, got {type(items).__name__}.")
     n = positive_int(n, "n")
     if len(items) < n:
         raise ValueError(f"Need at least n={n} items to form one n-gram, got {len(items)}.")
@@ -464,8 +444,6 @@ def repeated_tail(text: str, *, max_period: int = 200) -> tuple[int, int]:
     least two copies of the same ``p`` characters; ``repeats`` is how many whole copies end the
     text. ``(0, 0)`` means no loop was found.
     """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a string, got {type(text).__name__}.")
     max_period = positive_int(max_period, "max_period")
     for p in range(1, min(max_period, len(text) // 2) + 1):
         unit = text[-p:]
@@ -486,10 +464,7 @@ def repeated_tail(text: str, *, max_period: int = 200) -> tuple[int, int]:
 
 def describe_checkpoint(ckpt: Any) -> str:
     """One line saying which model a checkpoint holds (preset, device, steps, validation loss)."""
-    extra = getattr(ckpt, "extra", None)
-    config = getattr(ckpt, "config", None)
-    if extra is None or config is None:
-        raise TypeError("describe_checkpoint() needs a gpt.Checkpoint.")
+    extra, config = ckpt.extra, ckpt.config
     from course_utils.gpt import count_parameters
 
     parts = [f"preset {extra.get('preset', 'unknown')!r}",
@@ -540,10 +515,6 @@ def load_cached_pipeline(task: str, model_name: str) -> tuple[Any | None, str]:
     Never downloads: the Hub is switched to offline mode first. Returns ``(pipeline, "")`` or
     ``(None, reason)`` when ``transformers`` is not installed or the weights are not on disk.
     """
-    if not isinstance(task, str) or not task:
-        raise ValueError("task must be a non-empty string such as 'text-generation'.")
-    if not isinstance(model_name, str) or not model_name:
-        raise ValueError("model_name must be a non-empty string such as 'distilgpt2'.")
     if importlib.util.find_spec("transformers") is None:
         return None, ("the `transformers` library is not installed "
                       "(pip install transformers to try this section)")

@@ -117,11 +117,16 @@ def softmax(z: Any, axis: int = -1) -> np.ndarray:
 
     Subtracting the largest score changes nothing mathematically (softmax ignores a constant
     added to every score) but keeps every exponent <= 0, so ``exp`` never overflows: inputs like
-    ``[1000, -1000]`` give ``[1, 0]`` instead of NaN.
+    ``[1000, -1000]`` give ``[1, 0]`` instead of NaN. A score of ``-inf`` gets probability
+    exactly 0 (that is how attention masks a position), but every slice needs a finite score.
     """
-    arr = _as_float_array(z, "z")
+    arr = _as_float_array(z, "z", allow_inf=True)
     ax = _check_axis(arr, axis)
-    shifted = arr - np.max(arr, axis=ax, keepdims=True)
+    top = np.max(arr, axis=ax, keepdims=True)
+    if np.isposinf(arr).any() or np.isneginf(top).any():
+        raise ValueError("z may hold -inf (a masked score) but not +inf, and every slice needs "
+                         "at least one finite score.")
+    shifted = arr - top
     e = np.exp(shifted)
     return e / np.sum(e, axis=ax, keepdims=True)
 

@@ -36,52 +36,66 @@ def _sdpa(q, k, v, causal):
     return out.numpy()
 
 
-# --- softmax and temperature --------------------------------------------------------------------
+# --- one softmax for the course, temperature limits ----------------------------------------------
 
 
-def test_softmax_matches_torch_and_sums_to_one():
-    x = np.random.default_rng(1).standard_normal((4, 7)) * 5
-    for t in (0.3, 1.0, 4.0):
-        got = A.softmax(x, temperature=t)
-        want = torch.softmax(torch.tensor(x) / t, dim=-1).numpy()
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(got.sum(-1), 1.0)
-    np.testing.assert_allclose(A.softmax(x, axis=0), torch.softmax(torch.tensor(x), 0).numpy())
+def test_softmax_is_notebook_03s():
+    from course_utils import logistic
 
-
-def test_softmax_is_stable_and_masks_minus_inf():
-    p = A.softmax([1000.0, 1001.0, -np.inf])
+    assert A.softmax is logistic.softmax
+    assert "softmax" not in A.__all__
+    p = A.softmax([1000.0, 1001.0, -np.inf])            # -inf is a masked score: weight 0
     np.testing.assert_allclose(p, [1 / (1 + math.e), math.e / (1 + math.e), 0.0])
-    assert p[2] == 0.0
+    for bad in ([1.0, np.inf], [-np.inf, -np.inf]):
+        with pytest.raises(ValueError):
+            A.softmax(bad)
 
 
-def test_temperature_limits():
-    logits = np.array([0.5, 2.0, -1.0, 1.9])
-    cold = A.softmax(logits, temperature=1e-3)
-    np.testing.assert_allclose(cold, np.eye(4)[np.argmax(logits)], atol=1e-12)
-    hot = A.softmax(logits, temperature=1e6)
-    np.testing.assert_allclose(hot, np.full(4, 0.25), atol=1e-6)
-    # entropy grows with the temperature
-    temps = [0.1, 0.5, 1.0, 2.0, 10.0]
-    ent = [-(A.softmax(logits, t) * np.log(A.softmax(logits, t) + 1e-300)).sum() for t in temps]
-    assert np.all(np.diff(ent) > 0)
+def test_numpy_attention_temperature_limits():
+    q, k, v = _qkv((2,), 4, 5, 3, 2, seed=12)
+    scores = q @ np.swapaxes(k, -1, -2)
+    for t in (1e-4, 1e-300):
+        _, w = A.scaled_dot_product_attention(q, k, v, temperature=t)
+        assert np.isfinite(w).all()
+        np.testing.assert_allclose(w, np.eye(5)[scores.argmax(-1)], atol=1e-12)
+    _, hot = A.scaled_dot_product_attention(q, k, v, temperature=1e300)
+    np.testing.assert_allclose(hot, 0.2)
+    _, tied = A.scaled_dot_product_attention(np.ones((1, 2)), np.ones((3, 2)), np.ones((3, 1)),
+                                             temperature=1e-300)
+    np.testing.assert_allclose(tied, 1 / 3)             # ties share the weight
 
 
-@pytest.mark.parametrize("bad, err", [
-    (dict(logits=None), TypeError),
-    (dict(logits="abc"), TypeError),
-    (dict(logits=3.0), ValueError),
-    (dict(logits=[1.0, np.nan]), ValueError),
-    (dict(logits=[1.0, np.inf]), ValueError),
-    (dict(logits=[-np.inf, -np.inf]), ValueError),
-    (dict(logits=[1.0, 2.0], temperature=0.0), ValueError),
-    (dict(logits=[1.0, 2.0], temperature=-1.0), ValueError),
-    (dict(logits=[1.0, 2.0], temperature="hot"), TypeError),
-    (dict(logits=[1.0, 2.0], axis=3), ValueError),
-])
-def test_softmax_bad_inputs(bad, err):
-    with pytest.raises(err):
-        A.softmax(**bad)
+def test_torch_attention_temperature_limits_and_masked_rows():
+    q, k, v = (torch.tensor(a) for a in _qkv((2,), 4, 5, 3, 2, seed=13))
+    for dtype in (torch.float64, torch.float32):
+        qd, kd, vd = (t.to(dtype) for t in (q, k, v))
+        for t in (1e-4, 1e-300):
+            _, w = A.attention(qd, kd, vd, temperature=t, causal=True)
+            assert torch.isfinite(w).all()
+            scores = (qd @ kd.transpose(-2, -1)).masked_fill(
+                ~torch.ones(4, 5, dtype=torch.bool).tril(), float("-inf"))
+            want = F.one_hot(scores.argmax(-1), 5).to(dtype)
+            torch.testing.assert_close(w, want)
+        out, _ = A.attention(qd, kd, vd, temperature=0.5)
+        want = F.scaled_dot_product_attention(qd, kd, vd, scale=1 / (math.sqrt(3) * 0.5))
+        torch.testing.assert_close(out, want)
+    row_masked = torch.ones(4, 5, dtype=torch.bool)
+    row_masked[2] = False
+    with pytest.raises(ValueError, match="no key"):
+        A.attention(q, k, v, mask=row_masked)
+    with pytest.raises(ValueError, match="no key"):
+        A.scaled_dot_product_attention(q.numpy(), k.numpy(), v.numpy(), mask=row_masked.numpy())
+
+
+def test_attention_module_is_mostly_algorithm():
+    """Input checks stay at the boundary: at most 12 % of the module's code lines."""
+    import inspect
+
+    code = [ln.strip() for ln in inspect.getsource(A).splitlines()
+            if ln.strip() and not ln.strip().startswith(("#", '"', "'"))]
+    checks = [ln for ln in code if ln.startswith(("raise ", "if ")) and "raise" in ln
+              or ln.startswith("raise ")]
+    assert len(checks) / len(code) <= 0.12
 
 
 # --- NumPy attention vs SDPA --------------------------------------------------------------------
@@ -133,8 +147,6 @@ def test_causal_mask():
     ((np.ones((2, 4)), np.ones((3, 5)), np.ones((3, 2))), {}, ValueError),     # d_k differ
     ((np.ones((2, 4)), np.ones((3, 4)), np.ones((5, 2))), {}, ValueError),     # T_k differ
     ((np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2))), {"temperature": 0}, ValueError),
-    ((np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2))), {"causal": "yes"}, TypeError),
-    ((np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2))), {"mask": np.ones((2, 3))}, TypeError),
     ((np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2))),
      {"mask": np.ones((4, 4), dtype=bool)}, ValueError),
     ((np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2))),
@@ -198,11 +210,8 @@ def test_torch_attention_dropout():
 
 
 @pytest.mark.parametrize("bad, err", [
-    (dict(q=np.ones((2, 2))), TypeError),
-    (dict(q=torch.ones(2, 2, dtype=torch.long)), TypeError),
-    (dict(dropout_p=1.0), ValueError),
     (dict(temperature=-2.0), ValueError),
-    (dict(mask=torch.ones(2, 2)), TypeError),
+    (dict(mask=torch.zeros(2, 2, dtype=torch.bool)), ValueError),
     (dict(v=torch.ones(3, 2)), ValueError),
 ])
 def test_torch_attention_bad_inputs(bad, err):
@@ -254,25 +263,13 @@ def test_multi_head_split_merge_and_dropout():
 def test_multi_head_bad_inputs():
     with pytest.raises(ValueError):
         A.MultiHeadAttention(10, 3)
-    with pytest.raises(ValueError):
-        A.MultiHeadAttention(8, 2, dropout=1.5)
-    with pytest.raises(TypeError):
-        A.MultiHeadAttention(8.0, 2)
     mha = A.MultiHeadAttention(8, 2)
     with pytest.raises(ValueError):
         mha(torch.randn(2, 5, 6))
     with pytest.raises(ValueError):
-        mha(torch.randn(5, 8))
-    with pytest.raises(ValueError):
-        mha(torch.randn(2, 5, 8), torch.randn(3, 5, 8))
-    with pytest.raises(TypeError):
-        mha(np.ones((2, 5, 8)))
-    with pytest.raises(TypeError):
-        mha.load_torch_weights(nn.Linear(8, 8))
+        mha(torch.randn(2, 5, 8), torch.randn(2, 5, 8), torch.randn(2, 4, 8))
     with pytest.raises(ValueError):
         mha.load_torch_weights(nn.MultiheadAttention(8, 4))
-    with pytest.raises(ValueError):
-        mha.load_torch_weights(nn.MultiheadAttention(8, 2, bias=False))
 
 
 # --- Sinusoidal positional encoding -------------------------------------------------------------
@@ -402,15 +399,8 @@ def test_rotate_half():
     (lambda: A.rope_matrix(1, 8, pairing="zip"), ValueError),
     (lambda: A.rope_frequencies(8, base=0), ValueError),
     (lambda: A.apply_rope(np.ones((3, 5))), ValueError),
-    (lambda: A.apply_rope(np.ones(4)), ValueError),
-    (lambda: A.apply_rope([[1.0, 2.0]]), TypeError),
-    (lambda: A.apply_rope(torch.ones(3, 4, dtype=torch.long)), TypeError),
     (lambda: A.apply_rope(np.ones((3, 4)), positions=[0, 1]), ValueError),
-    (lambda: A.apply_rope_matrix(np.ones((3, 4)), positions=np.ones((3, 1))), ValueError),
-    (lambda: A.apply_rope_matrix(np.ones(4)), ValueError),
     (lambda: A.rotate_half(np.ones(3)), ValueError),
-    (lambda: A.rotate_half([1.0, 2.0]), TypeError),
-    (lambda: A.rope_cos_sin(np.ones((2, 2)), 4), ValueError),
 ])
 def test_rope_bad_inputs(call, err):
     with pytest.raises(err):

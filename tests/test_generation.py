@@ -84,7 +84,9 @@ def test_temperature_against_hand_computed_distribution():
     s = math.sqrt(0.5) + 1.0
     assert torch.allclose(flat, torch.tensor([math.sqrt(0.5) / s, 0.5 / s, 0.5 / s]))
     assert torch.allclose(gen.next_token_probs(logits), torch.tensor([0.5, 0.25, 0.25]))
-    assert torch.equal(gen.apply_temperature(logits, 1.0), logits)
+    # T = 1 only shifts the row so its largest logit is 0: the same distribution
+    shifted = gen.apply_temperature(logits, 1.0)
+    assert torch.allclose(shifted, logits - logits.max()) and shifted.max() == 0
 
 
 def test_top_k_against_hand_computed():
@@ -336,20 +338,20 @@ def test_generate_text_errors(kwargs, error, match):
 
 def test_token_level_errors():
     model = tiny_gpt()
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match="T >= 1"):
         gen.greedy_decode(model, [], 3)
     with pytest.raises(ValueError, match="ids 0 to 4"):
         gen.greedy_decode(model, [1, 9], 3)
-    with pytest.raises(TypeError, match="generate_text"):
+    with pytest.raises((TypeError, ValueError)):
         gen.sample_decode(model, "ab", 3)
+    with pytest.raises(ValueError, match="generate_text"):
+        gen.sample_decode(model, torch.tensor([1.0, 2.0]), 3)
     with pytest.raises(ValueError, match="either a generator or a seed"):
         gen.sample_decode(model, [1], 3, seed=1, generator=torch.Generator())
     with pytest.raises(ValueError, match="one prompt at a time"):
         gen.beam_search(model, torch.tensor([[1], [2]]), 3)
     with pytest.raises(ValueError, match="outside the vocabulary"):
         gen.beam_search(model, [1], 3, eos_id=5)
-    with pytest.raises(TypeError, match="nn.Module"):
-        gen.greedy_decode(lambda x: x, [1], 3)
     with pytest.raises(ValueError, match="start"):
         gen.sequence_log_prob(model, [1, 2], start=3)
 
@@ -366,10 +368,6 @@ def test_distinct_ngrams_and_repeated_tail():
     assert gen.repeated_tail("abcdef") == (0, 0)
     with pytest.raises(ValueError, match="at least n=3"):
         gen.distinct_ngrams("ab", 3)
-    with pytest.raises(TypeError, match="string or a list"):
-        gen.distinct_ngrams(5, 1)
-    with pytest.raises(TypeError, match="string"):
-        gen.repeated_tail(["a"])
 
 
 # ----------------------------------------------------------------------------- loading
@@ -401,8 +399,6 @@ def test_cached_pipeline_says_why_it_is_unavailable(monkeypatch):
     monkeypatch.setattr(gen.importlib.util, "find_spec", lambda name: None)
     pipe, reason = gen.load_cached_pipeline("text-generation", "distilgpt2")
     assert pipe is None and "not installed" in reason
-    with pytest.raises(ValueError, match="task"):
-        gen.load_cached_pipeline("", "distilgpt2")
 
 
 def test_sequence_log_prob_equals_scoring_token_by_token():
@@ -414,3 +410,47 @@ def test_sequence_log_prob_equals_scoring_token_by_token():
             logits = gen.next_token_logits(model, seq[:, :t])
             expected += torch.log_softmax(logits.double(), -1)[0, int(seq[0, t])].item()
         assert gen.sequence_log_prob(model, seq, start) == pytest.approx(expected, abs=1e-6)
+
+
+# ----------------------------------------------------------------------------- extreme inputs
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+def test_tiny_temperature_gives_the_greedy_limit_not_nan(dtype):
+    logits = torch.tensor([[0.3, 2.0, -1.0, 1.9], [5.0, 5.0, 0.0, float("-inf")]], dtype=dtype)
+    for t in (1e-40, 1e-300, 5e-324):
+        probs = gen.next_token_probs(logits, temperature=t)
+        assert torch.isfinite(probs).all()
+        torch.testing.assert_close(probs, torch.tensor([[0, 1, 0, 0], [0.5, 0.5, 0, 0]]),
+                                   check_dtype=False)
+    hot = gen.next_token_probs(logits[:1], temperature=1e300)
+    torch.testing.assert_close(hot, torch.full((1, 4), 0.25))
+
+
+def test_sampling_at_a_tiny_temperature_is_greedy():
+    model = tiny_gpt(seed=3, sharp=False)
+    prompt = [1, 2]
+    greedy = gen.greedy_decode(model, prompt, 12)
+    for t in (1e-40, 1e-300):
+        assert torch.equal(gen.sample_decode(model, prompt, 12, temperature=t, seed=0), greedy)
+
+
+def test_infinite_or_fully_masked_logits_are_refused():
+    for bad in (torch.tensor([1.0, float("inf"), 0.0]), torch.full((3,), float("-inf")),
+                torch.tensor([[0.0, 1.0], [float("-inf"), float("-inf")]])):
+        for call in (lambda x: gen.top_p_filter(x, 0.9), lambda x: gen.top_k_filter(x, 1),
+                     lambda x: gen.next_token_probs(x, top_p=0.5)):
+            with pytest.raises(ValueError, match="inf"):
+                call(bad)
+    kept = gen.top_p_filter(torch.tensor([0.0, float("-inf"), 1.0]), 0.9)  # -inf: fine
+    assert torch.isfinite(kept).sum() >= 1 and kept[1] == float("-inf")
+
+
+def test_generation_module_is_mostly_algorithm():
+    """Input checks stay at the boundary: at most 12 % of the module's code lines."""
+    import inspect
+
+    code = [ln.strip() for ln in inspect.getsource(gen).splitlines()
+            if ln.strip() and not ln.strip().startswith(("#", '"', "'"))]
+    checks = [ln for ln in code if ln.startswith("raise ")]
+    assert 0 < len(checks) and len(checks) * 2 / len(code) <= 0.12

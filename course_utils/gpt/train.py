@@ -25,10 +25,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Dataset
 
 from course_utils.gpt.data import random_batches
+from course_utils.gpt.distributed import mean_over_processes, shard_batch
 from course_utils.gpt.model import GPT, GPTConfig, _check_bools, _number_in
 from course_utils.runtime import is_fast, progress
 from course_utils.validation import (
@@ -79,6 +82,12 @@ class TrainConfig:
     ``keep_best`` makes :func:`train` end with the weights of the evaluation that had the lowest
     validation loss (early stopping after the fact): a model big enough to memorise its data
     starts to overfit, and then the last weights are not the best ones.
+
+    ``batch_size`` is the *global* batch of one optimiser step. ``grad_accum`` cuts it into that
+    many micro-batches whose gradients add up before the step (the batch a small GPU cannot hold
+    at once); under torchrun it is first split across the processes (see
+    :func:`course_utils.gpt.distributed.shard_batch`), so the same settings train the same model
+    on any number of processes.
     """
 
     batch_size: int = 64
@@ -95,9 +104,11 @@ class TrainConfig:
     compile: bool = False
     seed: int = 1337
     keep_best: bool = True
+    grad_accum: int = 1
 
     def __post_init__(self) -> None:
-        checks = {positive_int: ("batch_size", "max_steps", "eval_interval", "eval_iters"),
+        checks = {positive_int: ("batch_size", "max_steps", "eval_interval", "eval_iters",
+                                 "grad_accum"),
                   non_negative_int: ("warmup_steps", "seed"), positive: ("learning_rate",),
                   non_negative: ("min_lr", "weight_decay", "grad_clip")}
         for check, names in checks.items():
@@ -109,6 +120,9 @@ class TrainConfig:
         if self.warmup_steps > self.max_steps:
             raise ValueError(f"warmup_steps ({self.warmup_steps}) must not exceed max_steps "
                              f"({self.max_steps}); shorten the warm-up for a short run.")
+        if self.batch_size % self.grad_accum:
+            raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of grad_accum "
+                             f"({self.grad_accum}): every micro-batch has the same size.")
         if self.min_lr > self.learning_rate:
             raise ValueError(f"min_lr ({self.min_lr}) must not exceed learning_rate "
                              f"({self.learning_rate}).")
@@ -505,7 +519,7 @@ class _Run:
     """What one call of :func:`train` works with, shared by its steps and evaluations."""
 
     model: nn.Module
-    step_model: nn.Module  # the model, or its torch.compile wrapper
+    step_model: nn.Module  # the model, or its torch.compile and/or DistributedDataParallel wrapper
     config: TrainConfig
     device: torch.device
     splits: dict[str, Dataset]
@@ -514,8 +528,20 @@ class _Run:
     optimizer: torch.optim.Optimizer
     scaler: torch.amp.GradScaler
     params: list[nn.Parameter]
+    rank: int = 0
+    world_size: int = 1
     start: float = field(default_factory=time.perf_counter)
     best_state: dict[str, torch.Tensor] | None = None
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def eval_model(self) -> nn.Module:
+        """The model evaluations run (inside any DistributedDataParallel wrapper: only rank 0
+        evaluates, so no other process takes part)."""
+        return getattr(self.step_model, "module", self.step_model)
 
     def lr(self, step: int) -> float:
         return lr_at(step, learning_rate=self.config.learning_rate, min_lr=self.config.min_lr,
@@ -557,28 +583,51 @@ def _compiled(model: nn.Module, config: TrainConfig, device: torch.device,
     return torch.compile(model) if want else model
 
 
+def _distributed(model: nn.Module, device: torch.device) -> tuple[nn.Module, int, int]:
+    """Wrap ``model`` in DistributedDataParallel when torchrun started several processes."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return model, 0, 1
+    ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids), dist.get_rank(), dist.get_world_size()
+
+
 def _train_step(run: _Run, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> torch.Tensor:
-    """One optimisation step at learning rate ``lr``; returns the batch loss (detached)."""
+    """One optimisation step on a global batch at learning rate ``lr``; returns its mean loss.
+
+    This process takes its share of the batch in ``grad_accum`` micro-batches. Each backward adds
+    the micro-batch's gradient (its loss divided by ``grad_accum``) into ``.grad``; under
+    DistributedDataParallel only the last one all-reduces (``no_sync`` skips the others), which
+    averages the gradients of all processes. Then one clip and one optimiser step, as for a single
+    batch.
+    """
     for group in run.optimizer.param_groups:
         group["lr"] = lr
-    xb = xb.to(run.device, non_blocking=True)
-    yb = yb.to(run.device, non_blocking=True)
-    with autocast_context(run.device):
-        _, loss = run.step_model(xb, yb)
     run.optimizer.zero_grad(set_to_none=True)
-    run.scaler.scale(loss).backward()  # the scaler passes through unless float16
+    accum = run.config.grad_accum
+    total = torch.zeros((), device=run.device)
+    for i, (mx, my) in enumerate(shard_batch(xb, yb, run.rank, run.world_size, accum)):
+        mx = mx.to(run.device, non_blocking=True)
+        my = my.to(run.device, non_blocking=True)
+        last = i == accum - 1
+        sync = contextlib.nullcontext() if last or run.world_size == 1 else run.step_model.no_sync()
+        with sync:
+            with autocast_context(run.device):
+                _, loss = run.step_model(mx, my)
+            loss = loss / accum
+            run.scaler.scale(loss).backward()  # the scaler passes through unless float16
+        total += loss.detach().float()
     if run.config.grad_clip > 0:
         run.scaler.unscale_(run.optimizer)
         nn.utils.clip_grad_norm_(run.params, run.config.grad_clip)
     run.scaler.step(run.optimizer)
     run.scaler.update()
-    return loss.detach()
+    return mean_over_processes(total)
 
 
 def _evaluate(run: _Run, step: int, train_seconds: float) -> None:
     """Estimate both losses, record them, keep the best weights, call the callback."""
     cfg = run.config
-    losses = estimate_loss(run.step_model, run.splits, batch_size=cfg.batch_size,
+    losses = estimate_loss(run.eval_model, run.splits, batch_size=cfg.batch_size,
                            eval_iters=cfg.eval_iters, device=run.device)
     record = {"step": step, "train": losses["train"], "val": losses.get("val"),
               "elapsed": time.perf_counter() - run.start, "train_seconds": train_seconds}
@@ -634,6 +683,11 @@ def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: Tra
     ``compile`` (default: ``config.compile``) wraps the model in ``torch.compile`` on CUDA (or on
     the CPU when asked for explicitly with ``compile=True``; never on MPS). The model is trained in
     place and stays on ``device``.
+
+    Started by torchrun (after :func:`course_utils.gpt.distributed.init_distributed`), every
+    process runs this same function: the model is wrapped in DistributedDataParallel, each process
+    trains on its share of every global batch, and only rank 0 evaluates, keeps the best weights,
+    calls ``callback`` and shows progress.
     """
     _check_train_args(model, train_data, val_data, config)
     device = torch.device(device) if device is not None else _model_device(model)
@@ -641,22 +695,27 @@ def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: Tra
     model.to(device)
     model.train()
     splits = {"train": train_data} if val_data is None else {"train": train_data, "val": val_data}
-    run = _Run(model=model, step_model=_compiled(model, config, device, compile), config=config,
+    step_model, rank, world_size = _distributed(_compiled(model, config, device, compile), device)
+    if config.batch_size % (world_size * config.grad_accum):
+        raise ValueError(f"batch_size ({config.batch_size}) must be a multiple of the number of "
+                         f"processes times grad_accum ({world_size} x {config.grad_accum}).")
+    run = _Run(model=model, step_model=step_model, config=config,
                device=device, splits=splits, callback=callback,
                result=TrainResult(tokens_per_step=config.batch_size
                                   * getattr(train_data, "block_size", 0)),
                optimizer=configure_optimizer(model, config, device), scaler=grad_scaler(device),
-               params=[p for p in model.parameters() if p.requires_grad])
+               params=[p for p in model.parameters() if p.requires_grad],
+               rank=rank, world_size=world_size)
     loader = random_batches(train_data, config.batch_size, config.max_steps, seed=config.seed,
                             pin_memory=device.type == "cuda")
     step_losses: list[torch.Tensor] = []
     train_time = 0.0
-    bar = progress(total=config.max_steps, unit="step", **({} if show_progress else
-                                                           {"disable": True}))
+    bar = progress(total=config.max_steps, unit="step",
+                   **({} if show_progress and run.is_main else {"disable": True}))
     tick = time.perf_counter()
     try:
         for step, (xb, yb) in enumerate(loader):
-            if step % config.eval_interval == 0:
+            if step % config.eval_interval == 0 and run.is_main:
                 train_time += _seconds_since(tick, device)
                 _evaluate(run, step, train_time)
                 tick = time.perf_counter()
@@ -667,8 +726,9 @@ def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: Tra
                            train_time + time.perf_counter() - tick)
         train_time += _seconds_since(tick, device)
         run.result.steps = len(step_losses)
-        _evaluate(run, run.result.steps, train_time)
-        _restore_best(run)
+        if run.is_main:
+            _evaluate(run, run.result.steps, train_time)
+            _restore_best(run)
     finally:
         bar.close()
     result = run.result
