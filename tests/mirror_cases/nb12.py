@@ -127,6 +127,12 @@ def sample_next(nb_fn, pkg_fn):
     many = [fn(logits[:1].expand(4000, -1), 0.7, 3, torch.Generator().manual_seed(14))
             for fn in (nb_fn, pkg_fn)]
     assert_same(many[0], many[1])
+    # Two rows of nearly flat logits, top 5 of 13: sixty draws, all among the five largest.
+    flat = torch.linspace(0.0, 1.0, 13).expand(2, -1)
+    for fn in (nb_fn, pkg_fn):
+        g = torch.Generator().manual_seed(16)
+        draws = torch.cat([fn(flat, 5.0, 5, g) for _ in range(30)])
+        assert bool((draws >= 8).all()), "top-k must keep only the k largest logits"
 
 
 def generate_tokens(nb_fn, pkg_fn):
