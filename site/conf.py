@@ -29,7 +29,7 @@ html_theme = "sphinx_book_theme"
 html_title = "Gradient to GPT"
 html_theme_options = {
     "home_page_in_toc": True,
-    "use_download_button": True,
+    "use_download_button": False,  # each page has its own download link (run box)
     "show_toc_level": 2,
     "navigation_with_keys": True,
 }

@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "site"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = ('<p class="widget-note"><em>Interactive widget: it runs live in JupyterLab '
-               '(<code>python3 course.py lab</code>). The picture above shows it at its default '
-               'settings.</em></p>')
+               '(<code>python3 course.py lab</code>). Next to it, the page shows what it draws at '
+               'its default settings.</em></p>')
 
 
 def course_notebooks() -> list[Path]:
