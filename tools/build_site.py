@@ -79,8 +79,7 @@ def prepare(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
 def index_page(entries: list[tuple[str, str]]) -> str:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     intro = readme.split("---", 1)[-1].split("\n## ", 1)[0].strip()
-    rows = "\n".join(f"| {i:02d} | [{title}]({stem}.ipynb) |"
-                     for i, (stem, title) in enumerate(entries))
+    rows = "\n".join(f"- [{title}]({stem}.ipynb)" for stem, title in entries)
     toc = "\n".join(stem for stem, _ in entries)
     return f"""# Gradient to GPT
 
@@ -89,8 +88,6 @@ def index_page(entries: list[tuple[str, str]]) -> str:
 Run the course on your own machine: `python3 course.py lab` (see the README). These pages show
 each notebook with the outputs of a full run; nothing here needs a kernel.
 
-| # | notebook |
-|---|---|
 {rows}
 
 ```{{toctree}}
