@@ -34,7 +34,9 @@ NOT_MEASURED = "not measured"
 def load(path: Path = SOURCE) -> dict:
     """The source as a dict with ``MACHINES``, ``MEASURED_ON`` and ``NOTEBOOKS``."""
     data = runpy.run_path(str(path))
-    return {key: data[key] for key in ("MACHINES", "MEASURED_ON", "NOTEBOOKS")}
+    out = {key: data[key] for key in ("MACHINES", "MEASURED_ON", "NOTEBOOKS")}
+    out["FOOTNOTE"] = data.get("FOOTNOTE", "")
+    return out
 
 
 def _cells(entry: dict | None, data: dict) -> tuple[str, str, str, str]:
@@ -58,8 +60,8 @@ def notebook_cell(name: str, data: dict) -> str:
     for key, label in data["MACHINES"].items():
         machine, full, fast, figures = _cells(nb.get(key), data)
         lines.append(f"| {label} | {full} | {fast} | {figures} | {machine} |")
-    if nb.get("note"):
-        lines += ["", nb["note"]]
+    if data.get("FOOTNOTE"):
+        lines += ["", data["FOOTNOTE"]]
     return "\n".join(lines)
 
 
@@ -81,6 +83,8 @@ def readme_table(data: dict) -> str:
             for label, nbs in missing.items() if nbs]
     if gaps:
         rows += ["", f"Not measured: {'; '.join(gaps)}."]
+    if data.get("FOOTNOTE"):
+        rows += ["", data["FOOTNOTE"]]
     return "\n".join(rows)
 
 
