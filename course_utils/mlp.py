@@ -44,6 +44,7 @@ __all__ = [
     "relu_prime",
     "softmax",
     "MLP",
+    "NumpyMLP",
     "numerical_gradients",
     "relative_error",
     "gradient_check",
@@ -617,3 +618,86 @@ def torch_gradients(net: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
     gW = [lin.weight.grad.detach().cpu().double().numpy().T.copy() for lin in linears]
     gb = [lin.bias.grad.detach().cpu().double().numpy().copy() for lin in linears]
     return gW, gb
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 04's own network, exactly as the learner writes it
+# --------------------------------------------------------------------------------------------
+
+
+class NumpyMLP:
+    """The multi-layer perceptron of notebook 04: forward, backward (backpropagation), update.
+
+    Hidden layers use ``"sigmoid"`` or ``"relu"``. The output is one sigmoid unit
+    (``output="sigmoid"``) or a softmax over one unit per class (``output="softmax"``). Losses:
+    ``"mse"`` (half the squared error, sigmoid output), ``"bce"`` (binary cross-entropy) and
+    ``"cross_entropy"`` (softmax output, one-hot targets); ``reduction="mean"`` averages over the
+    records, ``"sum"`` adds them up. Targets ``Y`` are 2-D: a column of 0/1 or one-hot rows.
+    Weights start at ``N(0, gain / n_in)`` with gain 2 for ReLU (He) and 1 otherwise; biases at 0.
+    There are no input checks: :class:`MLP` is the checked, general version.
+    """
+
+    def __init__(self, sizes: Sequence[int], activation: str = "sigmoid",
+                 output: str = "sigmoid", loss: str = "mse", reduction: str = "mean",
+                 seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+        gain = 2.0 if activation == "relu" else 1.0
+        self.W = [rng.normal(0, np.sqrt(gain / n_in), size=(n_in, n_out))
+                  for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        self.b = [np.zeros(n_out) for n_out in sizes[1:]]
+        self.f, self.f_prime = {"sigmoid": (sigmoid, sigmoid_prime),
+                                "relu": (relu, relu_prime)}[activation]
+        self.output, self.loss, self.reduction = output, loss, reduction
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """The network's outputs for the rows of ``X``; keeps every Z and A for :meth:`backward`."""
+        self.A, self.Z = [X], []
+        for k, (W, b) in enumerate(zip(self.W, self.b)):
+            Z = self.A[-1] @ W + b
+            self.Z.append(Z)
+            if k < len(self.W) - 1:
+                self.A.append(self.f(Z))
+            elif self.output == "softmax":
+                self.A.append(softmax(Z, axis=1))
+            else:
+                self.A.append(sigmoid(Z))
+        return self.A[-1]
+
+    def cost(self, X: np.ndarray, Y: np.ndarray) -> float:
+        """The loss of the network on ``(X, Y)`` (runs a forward pass)."""
+        Y_hat = self.forward(X)
+        m = len(X) if self.reduction == "mean" else 1
+        if self.loss == "mse":
+            return 0.5 * np.sum((Y - Y_hat) ** 2) / m
+        Y_hat = np.clip(Y_hat, 1e-12, 1 - 1e-12)
+        if self.loss == "cross_entropy":
+            return -np.sum(Y * np.log(Y_hat)) / m
+        return -np.sum(Y * np.log(Y_hat) + (1 - Y) * np.log(1 - Y_hat)) / m
+
+    def backward(self, Y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Gradients of the cost of the last forward pass: ``(dC/dW list, dC/db list)``."""
+        m = len(Y) if self.reduction == "mean" else 1
+        if self.loss == "mse":
+            delta = (self.A[-1] - Y) * sigmoid_prime(self.Z[-1]) / m
+        else:
+            delta = (self.A[-1] - Y) / m
+        grads_W: list[Any] = [None] * len(self.W)
+        grads_b: list[Any] = [None] * len(self.W)
+        for k in reversed(range(len(self.W))):
+            grads_W[k] = self.A[k].T @ delta
+            grads_b[k] = delta.sum(axis=0)
+            if k > 0:
+                delta = (delta @ self.W[k].T) * self.f_prime(self.Z[k - 1])
+        return grads_W, grads_b
+
+    def update(self, grads_W: Sequence[np.ndarray], grads_b: Sequence[np.ndarray],
+               lr: float) -> None:
+        """One gradient-descent step: ``W -= lr * dC/dW`` and ``b -= lr * dC/db`` for every layer."""
+        for k in range(len(self.W)):
+            self.W[k] -= lr * grads_W[k]
+            self.b[k] -= lr * grads_b[k]
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Class labels: the most probable class (softmax) or ``output >= 0.5`` (sigmoid)."""
+        P = self.forward(X)
+        return P.argmax(axis=1) if self.output == "softmax" else (P[:, 0] >= 0.5).astype(int)
