@@ -54,6 +54,7 @@ __all__ = [
     "lr_at",
     "configure_optimizer",
     "estimate_loss",
+    "train_step",
     "EvalEvent",
     "TrainResult",
     "train",
@@ -511,22 +512,36 @@ def _compiled(model: nn.Module, config: TrainConfig, device: torch.device,
     return torch.compile(model) if want else model
 
 
-def _train_step(run: _Run, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> torch.Tensor:
-    """One optimisation step at learning rate ``lr``; returns the batch loss (detached)."""
-    for group in run.optimizer.param_groups:
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer,
+               scaler: torch.amp.GradScaler, xb: torch.Tensor, yb: torch.Tensor, *, lr: float,
+               grad_clip: float, device: torch.device) -> torch.Tensor:
+    """One optimisation step at learning rate ``lr``; returns the batch loss (detached).
+
+    Set the learning rate, move the batch to ``device``, forward under autocast (CUDA only) to
+    the loss, ``zero_grad``, ``backward`` (through the scaler, which passes straight through
+    unless float16), clip the gradient norm to ``grad_clip`` when it is positive (after
+    unscaling), step and update the scaler. Notebook 10 writes this function out in a cell.
+    """
+    for group in optimizer.param_groups:
         group["lr"] = lr
-    xb = xb.to(run.device, non_blocking=True)
-    yb = yb.to(run.device, non_blocking=True)
-    with autocast_context(run.device):
-        _, loss = run.step_model(xb, yb)
-    run.optimizer.zero_grad(set_to_none=True)
-    run.scaler.scale(loss).backward()  # the scaler passes through unless float16
-    if run.config.grad_clip > 0:
-        run.scaler.unscale_(run.optimizer)
-        nn.utils.clip_grad_norm_(run.params, run.config.grad_clip)
-    run.scaler.step(run.optimizer)
-    run.scaler.update()
+    xb = xb.to(device, non_blocking=True)
+    yb = yb.to(device, non_blocking=True)
+    with autocast_context(device):
+        _, loss = model(xb, yb)
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if grad_clip > 0:
+        scaler.unscale_(optimizer)
+        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    scaler.step(optimizer)
+    scaler.update()
     return loss.detach()
+
+
+def _train_step(run: _Run, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> torch.Tensor:
+    """One step of :func:`train`: :func:`train_step` with the run's model, optimiser, scaler."""
+    return train_step(run.step_model, run.optimizer, run.scaler, xb, yb, lr=lr,
+                      grad_clip=run.config.grad_clip, device=run.device)
 
 
 def _evaluate(run: _Run, step: int, train_seconds: float) -> None:
