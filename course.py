@@ -7,6 +7,7 @@
 Other commands:
     python3 course.py check-env            # report each package: OK / missing / wrong version
     python3 course.py execute [NB ...]     # re-run notebooks in full mode and save their outputs
+    python3 course.py execute --metadata-only [NB ...]  # only fix notebook metadata, run nothing
     python3 course.py lock                 # rewrite constraints.txt from the current environment
 
 Set-up creates a virtual environment in `.venv` (or the folder named by COURSE_VENV), installs
@@ -97,6 +98,10 @@ def cmd_test(python: Path, extra: list[str]) -> int:
     rc = _run([str(python), "-m", "ruff", "check", "."], env)
     if rc != 0:
         print("[course] ruff found problems: fix them (or run `ruff check --fix`).")
+        return rc
+    rc = _run([str(python), "-m", "ruff", "format", "--check", "."], env)
+    if rc != 0:
+        print("[course] some files are not formatted: run `python -m ruff format .`.")
         return rc
     workers = ["-n", "2", "--dist", "loadscope"] if (os.cpu_count() or 1) >= 2 else []
     pytest = [str(python), "-m", "pytest", *workers, "--nbval-lax", "--nbval-current-env",

@@ -16,7 +16,17 @@ Model code lives in one module per topic: ``linear`` (01), ``perceptron`` (02), 
 ``attention`` (09), ``tokenizers`` and ``gpt`` (10, reused by 11), ``generation`` (11).
 """
 
-from course_utils.runtime import FAST, get_device, pick, seed_everything
+from typing import Any
+
+from course_utils import runtime
+from course_utils.runtime import get_device, pick, seed_everything
 
 __all__ = ["FAST", "get_device", "pick", "seed_everything"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # FAST (is fast mode on?) is read from COURSE_FAST when imported; see course_utils.runtime.
+    if name == "FAST":
+        return runtime.FAST
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

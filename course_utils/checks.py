@@ -74,6 +74,112 @@ def _fmt(x: Any) -> str:
     return repr(x)
 
 
+def _wrong(name: str, answer: Any, expected: Any, show_expected: bool) -> Feedback:
+    shown = f" (expected {expected!r})" if show_expected else ""
+    return Feedback(False, f"{name} is {answer!r}, which is not right{shown}.")
+
+
+def _compare_mapping(answer: Any, expected: Mapping, name: str, **opts: Any) -> Feedback:
+    if not isinstance(answer, Mapping):
+        return Feedback(False, f"{name} should be a dict, but it is {_describe(answer)}.")
+    missing = [k for k in expected if k not in answer]
+    if missing:
+        return Feedback(False, f"{name} is missing the key(s) {missing}.")
+    for key, exp in expected.items():
+        fb = compare(answer[key], exp, name=f"{name}[{key!r}]", **opts)
+        if not fb.ok:
+            return fb
+    return Feedback(True, f"{name} is correct.")
+
+
+def _compare_exact(answer: Any, expected: Any, name: str, show_expected: bool) -> Feedback:
+    """Strings and bools: the same type (any bool for a bool) and equal."""
+    both_bool = isinstance(expected, (bool, np.bool_)) and isinstance(answer, (bool, np.bool_))
+    if type(answer) is not type(expected) and not both_bool:
+        return Feedback(False, f"{name} should be a {type(expected).__name__}, "
+                               f"but it is {_describe(answer)}.")
+    if answer == expected:
+        return Feedback(True, f"{name} is correct.")
+    return _wrong(name, answer, expected, show_expected)
+
+
+def _numeric_array(answer: Any, name: str) -> np.ndarray | Feedback:
+    """The answer as a numeric array, or the feedback saying why it is not one."""
+    ans = _to_numpy(answer)
+    if isinstance(ans, (str, bytes)) or not isinstance(ans, (numbers.Number, np.ndarray)):
+        return Feedback(False, f"{name} should be a number or an array, but it is "
+                               f"{_describe(answer)}.")
+    arr = np.asarray(ans)
+    if arr.dtype != np.bool_ and not np.issubdtype(arr.dtype, np.number):
+        return Feedback(False, f"{name} should hold numbers, but its dtype is {arr.dtype}.")
+    return arr
+
+
+def _fit_shape(ans: np.ndarray, exp: np.ndarray, name: str) -> np.ndarray | Feedback:
+    """The answer in the expected shape (a lone number may be reshaped), or shape feedback."""
+    if ans.shape == exp.shape:
+        return ans
+    if ans.size == exp.size == 1:
+        return ans.reshape(exp.shape)
+    tip = ""
+    if ans.shape[::-1] == exp.shape and ans.ndim == 2:
+        tip = " It looks transposed: check the order of a matrix product or use .T."
+    elif ans.size == exp.size:
+        tip = " It has the right number of entries: a reshape or squeeze may be missing."
+    return Feedback(False, f"{name} has shape {ans.shape}, but the expected shape is "
+                           f"{exp.shape}.{tip}")
+
+
+def _non_finite(ans: np.ndarray, exp: np.ndarray, name: str) -> Feedback | None:
+    """Feedback when the answer has NaN or infinity where the expected value has none."""
+    n_nan = int(np.isnan(ans).sum())
+    if n_nan and not np.isnan(exp).any():
+        where = "" if ans.size == 1 else f" ({n_nan} of {ans.size} entries)"
+        return Feedback(False, f"{name} contains NaN{where}. Look for 0/0, inf - inf, the "
+                               "log or square root of a negative number, or a value that "
+                               "blew up earlier (in training: a learning rate too large).")
+    if np.isinf(ans).any() and not np.isinf(exp).any():
+        return Feedback(False, f"{name} contains infinity: a value overflowed. Look for exp() "
+                               "of a large number, division by zero, or divergence.")
+    return None
+
+
+def _compare_numeric(answer: Any, exp: Any, name: str, rtol: float, atol: float,
+                     show_expected: bool) -> Feedback:
+    ans = _numeric_array(answer, name)
+    if isinstance(ans, Feedback):
+        return ans
+    exp_arr = np.asarray(exp, dtype=float)
+    ans = _fit_shape(ans, exp_arr, name)
+    if isinstance(ans, Feedback):
+        return ans
+    ans_f = ans.astype(float)
+    problem = _non_finite(ans_f, exp_arr, name)
+    if problem is not None:
+        return problem
+    if np.allclose(ans_f, exp_arr, rtol=rtol, atol=atol, equal_nan=True):
+        return Feedback(True, f"{name} is correct.")
+    if ans_f.size == 1:
+        shown = f", expected about {_fmt(exp_arr.item())}" if show_expected else ""
+        return Feedback(False, f"{name} is {_fmt(ans_f.item())}{shown}.")
+    bad = ~np.isclose(ans_f, exp_arr, rtol=rtol, atol=atol, equal_nan=True)
+    worst = float(np.nanmax(np.abs(ans_f - exp_arr)))
+    return Feedback(False, f"{name} has the right shape {ans_f.shape}, but {int(bad.sum())} of "
+                           f"{bad.size} entries differ from the expected values (largest "
+                           f"difference {worst:.3g}).")
+
+
+def _compare_equal(answer: Any, expected: Any, name: str, show_expected: bool) -> Feedback:
+    """Any other object: plain equality."""
+    try:
+        equal = bool(answer == expected)
+    except Exception:  # noqa: BLE001 - objects with odd __eq__ must not crash a check
+        equal = False
+    if equal:
+        return Feedback(True, f"{name} is correct.")
+    return _wrong(name, answer, expected, show_expected)
+
+
 def compare(
     answer: Any,
     expected: Any,
@@ -95,85 +201,15 @@ def compare(
         return Feedback(False, f"{name} is None. Did you forget a `return`, or to assign the result?")
     if answer is Ellipsis:
         return Feedback(False, f"{name} is still the `...` placeholder: replace it with your code.")
-
     if isinstance(expected, Mapping):
-        if not isinstance(answer, Mapping):
-            return Feedback(False, f"{name} should be a dict, but it is {_describe(answer)}.")
-        missing = [k for k in expected if k not in answer]
-        if missing:
-            return Feedback(False, f"{name} is missing the key(s) {missing}.")
-        for key, exp in expected.items():
-            fb = compare(answer[key], exp, rtol=rtol, atol=atol, name=f"{name}[{key!r}]",
-                         show_expected=show_expected)
-            if not fb.ok:
-                return fb
-        return Feedback(True, f"{name} is correct.")
-
+        return _compare_mapping(answer, expected, name, rtol=rtol, atol=atol,
+                                show_expected=show_expected)
     if isinstance(expected, (str, bool, np.bool_)):
-        if type(answer) is not type(expected) and not (
-            isinstance(expected, (bool, np.bool_)) and isinstance(answer, (bool, np.bool_))
-        ):
-            return Feedback(False, f"{name} should be a {type(expected).__name__}, "
-                                   f"but it is {_describe(answer)}.")
-        if answer == expected:
-            return Feedback(True, f"{name} is correct.")
-        shown = f" (expected {expected!r})" if show_expected else ""
-        return Feedback(False, f"{name} is {answer!r}, which is not right{shown}.")
-
+        return _compare_exact(answer, expected, name, show_expected)
     exp = _to_numpy(expected)
-    if isinstance(exp, numbers.Number) or isinstance(exp, np.ndarray):
-        ans = _to_numpy(answer)
-        if isinstance(ans, (str, bytes)) or not (
-            isinstance(ans, numbers.Number) or isinstance(ans, np.ndarray)
-        ):
-            return Feedback(False, f"{name} should be a number or an array, but it is "
-                                   f"{_describe(answer)}.")
-        ans_arr = np.asarray(ans)
-        exp_arr = np.asarray(exp, dtype=float)
-        if ans_arr.dtype == object or not np.issubdtype(ans_arr.dtype, np.number) and \
-                ans_arr.dtype != np.bool_:
-            return Feedback(False, f"{name} should hold numbers, but its dtype is {ans_arr.dtype}.")
-        if ans_arr.shape != exp_arr.shape:
-            if ans_arr.size == exp_arr.size == 1:
-                ans_arr = ans_arr.reshape(exp_arr.shape)
-            else:
-                tip = ""
-                if ans_arr.shape[::-1] == exp_arr.shape and ans_arr.ndim == 2:
-                    tip = " It looks transposed: check the order of a matrix product or use .T."
-                elif ans_arr.size == exp_arr.size:
-                    tip = " It has the right number of entries: a reshape or squeeze may be missing."
-                return Feedback(False, f"{name} has shape {ans_arr.shape}, but the expected shape "
-                                       f"is {exp_arr.shape}.{tip}")
-        ans_f = ans_arr.astype(float)
-        n_nan = int(np.isnan(ans_f).sum())
-        if n_nan and not np.isnan(exp_arr).any():
-            where = "" if ans_f.size == 1 else f" ({n_nan} of {ans_f.size} entries)"
-            return Feedback(False, f"{name} contains NaN{where}. Look for 0/0, inf - inf, the "
-                                   "log or square root of a negative number, or a value that "
-                                   "blew up earlier (in training: a learning rate too large).")
-        if np.isinf(ans_f).any() and not np.isinf(exp_arr).any():
-            return Feedback(False, f"{name} contains infinity: a value overflowed. Look for exp() "
-                                   "of a large number, division by zero, or divergence.")
-        if np.allclose(ans_f, exp_arr, rtol=rtol, atol=atol, equal_nan=True):
-            return Feedback(True, f"{name} is correct.")
-        if ans_f.size == 1:
-            shown = f", expected about {_fmt(exp_arr.item())}" if show_expected else ""
-            return Feedback(False, f"{name} is {_fmt(ans_f.item())}{shown}.")
-        bad = ~np.isclose(ans_f, exp_arr, rtol=rtol, atol=atol, equal_nan=True)
-        worst = float(np.nanmax(np.abs(ans_f - exp_arr)))
-        return Feedback(False, f"{name} has the right shape {ans_f.shape}, but {int(bad.sum())} of "
-                               f"{bad.size} entries differ from the expected values (largest "
-                               f"difference {worst:.3g}).")
-
-    # Any other object: plain equality.
-    try:
-        equal = bool(answer == expected)
-    except Exception:  # noqa: BLE001 - objects with odd __eq__ must not crash a check
-        equal = False
-    if equal:
-        return Feedback(True, f"{name} is correct.")
-    shown = f" (expected {expected!r})" if show_expected else ""
-    return Feedback(False, f"{name} is {answer!r}, which is not right{shown}.")
+    if isinstance(exp, (numbers.Number, np.ndarray)):
+        return _compare_numeric(answer, exp, name, rtol, atol, show_expected)
+    return _compare_equal(answer, expected, name, show_expected)
 
 
 def check(answer: Any, expected: Any, *, rtol: float = 1e-5, atol: float = 1e-8,

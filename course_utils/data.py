@@ -8,16 +8,21 @@ Where a loader looks, in order:
 3. the course cache, ``COURSE_CACHE_DIR`` or ``~/.cache/gradient-to-gpt``;
 4. the internet: the file is downloaded once into the cache, its sha256 checked, then kept.
 
-A file whose checksum is wrong is never used silently: a bad cache file is reported and
-replaced, a bad file you named yourself is an error. Without a network and without a copy you
+A file whose checksum is wrong is never used silently (and a pickle is never unpickled before
+its checksum is checked): a bad cache file is reported and replaced, a bad shared copy is ignored,
+a bad file you named yourself is an error. Temporary files of a killed download are removed by the
+next download. Without a network and without a copy you
 get :class:`DatasetUnavailableError` explaining what to do.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import shutil
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import warnings
@@ -44,9 +49,16 @@ TINY_SHAKESPEARE_URL = (
 TINY_SHAKESPEARE_SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
 TINY_SHAKESPEARE_CHARS = 1_115_394
 CALIFORNIA_HOUSING_FILE = "cal_housing_py3.pkz"
-# scikit-learn's cache file as shipped to classrooms; a file scikit-learn builds itself on another
-# machine can differ byte for byte, so for the cache we check its contents instead.
+# scikit-learn's cache file (a joblib pickle) as shipped to classrooms. A file scikit-learn builds
+# on another machine can differ byte for byte (joblib and zlib versions), so what the course
+# downloads itself is kept as a plain .npy of the same table, whose bytes are the same everywhere.
 CALIFORNIA_HOUSING_SHA256 = "740b911884b5405599c461cf5c9a620aad36c63a0d32494567de2ebee803a42f"
+CALIFORNIA_HOUSING_NPY = "cal_housing_py3.npy"
+CALIFORNIA_HOUSING_NPY_SHA256 = "e430206bf07c96f2051d5fc175e7484136c880fe6ce70182ca712bd976e1026d"
+CALIFORNIA_FEATURES = ("MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup",
+                       "Latitude", "Longitude")
+# A download's temporary file untouched for this long belongs to a process that was killed.
+STALE_PART_SECONDS = 15 * 60
 
 DATA_DIR_ENV = "COURSE_DATA_DIR"
 CACHE_DIR_ENV = "COURSE_CACHE_DIR"
@@ -85,6 +97,41 @@ def _shared_data_dir() -> Path | None:
     return path
 
 
+def _not_writable(folder: Path) -> str:
+    return (
+        f"The folder {folder} is not writable, so the dataset cannot be downloaded into it. Set "
+        f"{CACHE_DIR_ENV} to a folder you can write to (for example a folder in your home "
+        f"directory), or set {DATA_DIR_ENV} to a folder that already holds the datasets."
+    )
+
+
+def _remove_stale_parts(folder: Path, pattern: str) -> None:
+    """Delete temporary download files and folders left behind by a killed download.
+
+    Only those untouched for :data:`STALE_PART_SECONDS`: a running download writes every few
+    seconds, so another process's transfer in progress is left alone.
+    """
+    if not folder.is_dir():
+        return
+    now = time.time()
+    for part in folder.glob(pattern):
+        try:
+            if now - part.stat().st_mtime < STALE_PART_SECONDS:
+                continue
+            if part.is_dir():
+                shutil.rmtree(part, ignore_errors=True)
+            else:
+                part.unlink(missing_ok=True)
+        except OSError:  # removed meanwhile by another process, or not ours to remove
+            pass
+
+
+def _read_verified(path: Path, sha256: str) -> bytes | None:
+    """The file's bytes if their sha256 is ``sha256``, else None (read once: no swap in between)."""
+    payload = path.read_bytes()
+    return payload if hashlib.sha256(payload).hexdigest() == sha256 else None
+
+
 def sha256_of(path: str | os.PathLike[str]) -> str:
     """Return the hex sha256 of a file, read in chunks (works for large files)."""
     path = Path(path)
@@ -115,8 +162,12 @@ def download_file(url: str, dest: str | os.PathLike[str], sha256: str, *,
     if timeout <= 0:
         raise ValueError("timeout must be positive.")
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+    _remove_stale_parts(dest.parent, f"{dest.name}.*.part")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
+    except PermissionError as exc:
+        raise DatasetUnavailableError(_not_writable(dest.parent)) from exc
     tmp = Path(tmp_name)
     try:
         digest = hashlib.sha256()
@@ -199,66 +250,128 @@ def load_tiny_shakespeare(path: str | os.PathLike[str] | None = None, *,
             "deleted and downloaded again.",
             stacklevel=2,
         )
-        cached.unlink()
+        cached.unlink(missing_ok=True)  # another process may have removed it already
 
     source = url or os.environ.get(SHAKESPEARE_URL_ENV) or TINY_SHAKESPEARE_URL
     download_file(source, cached, TINY_SHAKESPEARE_SHA256)
     return _read_text(cached)
 
 
-def _check_california_frame(bunch: Any) -> Any:
-    frame = bunch.frame
-    if frame.shape != (20640, 9):
-        raise ChecksumError(
-            f"The California Housing data has shape {frame.shape}, expected (20640, 9): the "
-            "cached file looks damaged. Delete it and load again."
+def _california_bunch(raw: Any) -> Any:
+    """Build scikit-learn's Bunch from the raw (20640, 9) table, as ``fetch_california_housing``."""
+    import numpy as np
+    import pandas as pd
+    from sklearn.datasets._base import load_descr
+    from sklearn.utils import Bunch
+
+    raw = np.array(raw, dtype=np.float64)  # a copy: the columns are changed in place below
+    target, data = raw[:, 0] / 100000.0, raw[:, 1:]
+    data[:, 2] /= data[:, 5]  # average rooms = total rooms / households
+    data[:, 3] /= data[:, 5]  # average bedrooms = total bedrooms / households
+    data[:, 5] = data[:, 4] / data[:, 5]  # average occupancy = population / households
+    features = pd.DataFrame(data, columns=list(CALIFORNIA_FEATURES))
+    target_s = pd.Series(target, name="MedHouseVal")
+    frame = pd.concat([features, target_s], axis=1)
+    return Bunch(data=features, target=target_s, frame=frame, target_names=["MedHouseVal"],
+                 feature_names=list(CALIFORNIA_FEATURES),
+                 DESCR=load_descr("california_housing.rst"))
+
+
+def _load_verified_california(folder: Path, *, replace_bad: bool) -> Any | None:
+    """The raw table from ``folder`` if a copy there has a published checksum, else None.
+
+    A copy with another checksum is never unpickled (a pickle can run code): it is reported, and
+    deleted when ``replace_bad`` (the caller downloads a fresh one).
+    """
+    import numpy as np
+
+    for name, sha256 in ((CALIFORNIA_HOUSING_FILE, CALIFORNIA_HOUSING_SHA256),
+                         (CALIFORNIA_HOUSING_NPY, CALIFORNIA_HOUSING_NPY_SHA256)):
+        path = folder / name
+        if not path.is_file():
+            continue
+        payload = _read_verified(path, sha256)
+        if payload is not None:
+            if name == CALIFORNIA_HOUSING_NPY:
+                return np.load(io.BytesIO(payload), allow_pickle=False)
+            import joblib
+
+            return joblib.load(io.BytesIO(payload))  # safe: these are the published bytes
+        action = "deleted and downloaded again" if replace_bad else "ignored"
+        warnings.warn(
+            f"{path} is damaged or not the published California Housing file (its sha256 "
+            f"differs); it is not loaded, it is {action}.",
+            stacklevel=3,
         )
-    return bunch
+        if replace_bad:
+            path.unlink(missing_ok=True)  # another process may have removed it already
+    return None
+
+
+def _download_california(home: Path) -> Any:
+    """Let scikit-learn download the data into a private folder, verify it, keep it as .npy."""
+    import joblib
+    import numpy as np
+    from sklearn import datasets
+
+    _remove_stale_parts(home, ".cal_housing-*.part")
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".cal_housing-", suffix=".part", dir=home))
+    except PermissionError as exc:
+        raise DatasetUnavailableError(_not_writable(home)) from exc
+    try:
+        try:
+            datasets.fetch_california_housing(data_home=str(work), download_if_missing=True)
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            raise DatasetUnavailableError(
+                "Could not download California Housing (scikit-learn fetches it from the "
+                f"internet once): {getattr(exc, 'reason', exc)}. Connect once, or copy "
+                f"{CALIFORNIA_HOUSING_FILE} into {home}, or set {DATA_DIR_ENV} to a folder with "
+                "scikit_learn_data/ in it."
+            ) from exc
+        # Built a moment ago by scikit-learn in our own folder from its checksum-verified archive.
+        raw = np.ascontiguousarray(joblib.load(work / CALIFORNIA_HOUSING_FILE), dtype="<f8")
+        staged = work / CALIFORNIA_HOUSING_NPY
+        np.save(staged, raw, allow_pickle=False)
+        if sha256_of(staged) != CALIFORNIA_HOUSING_NPY_SHA256:
+            raise ChecksumError(
+                "The downloaded California Housing data differs from the published values; it "
+                "was not kept. Try again; if this repeats, the upstream file has changed."
+            )
+        os.replace(staged, home / CALIFORNIA_HOUSING_NPY)
+        return raw
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def load_california_housing(*, data_home: str | os.PathLike[str] | None = None) -> Any:
     """Return scikit-learn's California Housing data set as a Bunch with a pandas ``frame``.
 
     20,640 districts, 8 features (MedInc, HouseAge, AveRooms, AveBedrms, Population, AveOccup,
-    Latitude, Longitude) and the target MedHouseVal in units of $100,000. Uses the copy under
-    ``COURSE_DATA_DIR/scikit_learn_data`` when present, else ``data_home`` / ``SCIKIT_LEARN_DATA``
-    / the course cache, downloading once if needed.
+    Latitude, Longitude) and the target MedHouseVal in units of $100,000. Looks in ``data_home``
+    when given, else under ``COURSE_DATA_DIR/scikit_learn_data``, then ``SCIKIT_LEARN_DATA``, then
+    the course cache, downloading once if needed.
+
+    Every copy is checked against its published sha256 before it is read, so a damaged or planted
+    pickle never runs. A bad copy in a shared folder is ignored; elsewhere it is reported, deleted
+    and downloaded again. A download is kept as ``cal_housing_py3.npy`` (plain NumPy, no pickle).
     """
-    from sklearn.datasets import fetch_california_housing
-
-    shared = _shared_data_dir()
-    if data_home is None and shared is not None:
-        folder = shared / "scikit_learn_data"
-        pkz = folder / CALIFORNIA_HOUSING_FILE
-        if pkz.is_file():
-            if _verified(pkz, CALIFORNIA_HOUSING_SHA256):
-                return _check_california_frame(
-                    fetch_california_housing(data_home=str(folder), as_frame=True,
-                                             download_if_missing=False)
-                )
-            warnings.warn(f"{pkz} has the wrong checksum and is ignored.", stacklevel=2)
-
-    if data_home is None:
-        env_home = os.environ.get("SCIKIT_LEARN_DATA", "").strip()
-        data_home = env_home or cache_dir() / "scikit_learn_data"
-    home = Path(data_home).expanduser()
-    try:
-        bunch = fetch_california_housing(data_home=str(home), as_frame=True,
-                                         download_if_missing=True)
-    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-        raise DatasetUnavailableError(
-            "Could not download California Housing (scikit-learn fetches it from the internet "
-            f"once): {getattr(exc, 'reason', exc)}. Connect once, or copy "
-            f"{CALIFORNIA_HOUSING_FILE} into {home}, or set {DATA_DIR_ENV} to a folder with "
-            "scikit_learn_data/ in it."
-        ) from exc
-    except (EOFError, ValueError, OSError) as exc:  # a damaged cache file
-        bad = home / CALIFORNIA_HOUSING_FILE
-        raise DatasetUnavailableError(
-            f"The California Housing cache at {bad} could not be read ({exc}). Delete it and "
-            "load again to re-download it."
-        ) from exc
-    return _check_california_frame(bunch)
+    shared = _shared_data_dir() if data_home is None else None
+    env_home = os.environ.get("SCIKIT_LEARN_DATA", "").strip()
+    if data_home is not None:
+        download_home = Path(data_home).expanduser()
+    else:
+        download_home = Path(env_home).expanduser() if env_home else cache_dir() / "scikit_learn_data"
+    homes = [(shared / "scikit_learn_data", False)] if shared is not None else []
+    homes.append((download_home, True))
+    if data_home is None and env_home:
+        homes.append((cache_dir() / "scikit_learn_data", True))
+    for folder, replace_bad in homes:
+        raw = _load_verified_california(folder, replace_bad=replace_bad)
+        if raw is not None:
+            return _california_bunch(raw)
+    return _california_bunch(_download_california(download_home))
 
 
 def dataset_status() -> dict[str, str]:
@@ -284,10 +397,11 @@ def dataset_status() -> dict[str, str]:
     if os.environ.get("SCIKIT_LEARN_DATA"):
         homes.append(Path(os.environ["SCIKIT_LEARN_DATA"]))
     homes.append(cache_dir() / "scikit_learn_data")
+    copies = [(h / CALIFORNIA_HOUSING_FILE, CALIFORNIA_HOUSING_SHA256) for h in homes]
+    copies += [(h / CALIFORNIA_HOUSING_NPY, CALIFORNIA_HOUSING_NPY_SHA256) for h in homes]
     status["California Housing"] = next(
-        (f"present at {h / CALIFORNIA_HOUSING_FILE}" for h in homes
-         if (h / CALIFORNIA_HOUSING_FILE).is_file()),
-        f"not here yet: scikit-learn will download it once (about 0.4 MB) into {homes[-1]}",
+        (f"present and verified at {p}" for p, sha in copies if _verified(p, sha)),
+        f"not here yet: it will be downloaded once (about 0.4 MB) into "
+        f"{homes[-2] if os.environ.get('SCIKIT_LEARN_DATA') else homes[-1]}",
     )
     return status
-

@@ -64,6 +64,12 @@ def report(print_it: bool = True) -> dict[str, tuple[str, str | None]]:
 def main() -> int:
     rows = report()
     bad = [n for n, (s, _) in rows.items() if s != "OK"]
+    from course_utils.runtime import switch_problems
+
+    switches = switch_problems()
+    for line in switches:
+        print(f"\nswitch: {line}")
+    bad += [line.split("=")[0] for line in switches]
     try:
         from course_utils.runtime import device_report
 

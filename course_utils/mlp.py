@@ -28,7 +28,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.special import expit
+
+# The sigmoid, its slope, the softmax and the cross-entropies are the ones notebook 03 derives.
+from course_utils.logistic import binary_cross_entropy, cross_entropy, sigmoid, softmax
+from course_utils.logistic import sigmoid_derivative as sigmoid_prime
 
 __all__ = [
     "ACTIVATIONS",
@@ -53,17 +56,6 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 # Activations
 # --------------------------------------------------------------------------------------------
-
-
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    """The logistic function ``1 / (1 + exp(-z))``, computed without overflow for large ``|z|``."""
-    return expit(np.asarray(z, dtype=float))  # SciPy's stable, fast implementation
-
-
-def sigmoid_prime(z: np.ndarray) -> np.ndarray:
-    """Derivative of the sigmoid, ``s(z) * (1 - s(z))``; its largest value is 0.25, at ``z = 0``."""
-    s = sigmoid(z)
-    return s * (1.0 - s)
 
 
 def relu(z: np.ndarray) -> np.ndarray:
@@ -92,15 +84,6 @@ def _identity(z: np.ndarray) -> np.ndarray:
 
 def _identity_prime(z: np.ndarray) -> np.ndarray:
     return np.ones_like(np.asarray(z, dtype=float))
-
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of an ``(m, k)`` array, stabilised by subtracting each row's maximum."""
-    z = np.asarray(z, dtype=float)
-    if z.ndim != 2:
-        raise ValueError(f"softmax expects an (m, k) array, got shape {z.shape}.")
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray],
@@ -357,16 +340,14 @@ class MLP:
 
     def _loss_from_output(self, y_hat: np.ndarray, y: np.ndarray) -> float:
         m = y.shape[0]
-        eps = 1e-12
+        eps = 1e-12  # a saturated output costs about 27.6 instead of infinity
         if self.loss == "mse":
             per_record = 0.5 * np.sum((y - y_hat) ** 2, axis=1)
-        elif self.loss == "bce":
+        elif self.loss == "bce":  # averaged over the output units
             p = np.clip(y_hat, eps, 1 - eps)
-            per_record = -np.sum(y * np.log(p) + (1 - y) * np.log(1 - p), axis=1)
-            if self.layer_sizes[-1] > 1:
-                per_record = per_record / self.layer_sizes[-1]
+            per_record = binary_cross_entropy(y, p, reduction="none").mean(axis=1)
         else:
-            per_record = -np.sum(y * np.log(np.clip(y_hat, eps, 1.0)), axis=1)
+            per_record = cross_entropy(y, np.clip(y_hat, eps, 1.0), reduction="none")
         total = float(np.sum(per_record))
         return total / m if self.reduction == "mean" else total
 

@@ -21,22 +21,56 @@ DEVICE_ENV_VAR = "COURSE_DEVICE"
 _VALID_DEVICES = ("cuda", "mps", "cpu")
 
 
+_ON = ("1", "true", "yes", "on")
+_OFF = ("0", "false", "no", "off")
+# Each switch the course reads, with the values it accepts (unset is always allowed).
+SWITCHES: dict[str, tuple[str, ...]] = {
+    FAST_ENV_VAR: _ON + _OFF,
+    "COURSE_PROGRESS": _ON + _OFF + ("text", "auto"),
+    DEVICE_ENV_VAR: _VALID_DEVICES,
+}
+
+
+def switch_problems() -> list[str]:
+    """One line per course switch set to a value the course does not understand (no exceptions).
+
+    The environment report shows these, so a typo such as ``COURSE_FAST=maybe`` is reported
+    with the values allowed instead of stopping the report.
+    """
+    problems = []
+    for name, allowed in SWITCHES.items():
+        value = os.environ.get(name, "").strip().lower()
+        if value and value not in allowed:
+            problems.append(f"{name}={os.environ[name]!r} is not understood; "
+                            f"allowed: {', '.join(allowed)} (or unset)")
+    return problems
+
+
 def _env_flag(name: str) -> bool:
     value = os.environ.get(name, "").strip().lower()
-    if value in {"", "0", "false", "no", "off"}:
+    if value in {"", *_OFF}:
         return False
-    if value in {"1", "true", "yes", "on"}:
+    if value in _ON:
         return True
     raise ValueError(f"{name}={value!r} is not understood; use 1 (on) or 0 (off).")
 
 
 def is_fast() -> bool:
-    """Return True when fast mode is on (``COURSE_FAST=1``)."""
+    """Return True when fast mode is on (``COURSE_FAST=1``).
+
+    A value that is neither on (1, true, yes, on) nor off (0, false, no, off, unset) raises
+    ``ValueError`` naming the variable and the values allowed.
+    """
     return _env_flag(FAST_ENV_VAR)
 
 
-FAST: bool = is_fast()
-"""Fast mode as it was when the package was imported (notebooks read this once)."""
+def __getattr__(name: str) -> Any:
+    # ``FAST`` is read when a notebook imports it (``from course_utils import FAST``), not when
+    # the package is imported, so a bad COURSE_FAST stops the notebook with a clear message but
+    # never the environment report that explains it.
+    if name == "FAST":
+        return is_fast()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def pick(full: T, fast: T) -> T:

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from scipy.special import erf, expit
 
+from course_utils.linear import mse, train_val_split
 from course_utils.validation import (
     as_float_array,
     as_matrix,
@@ -129,29 +130,6 @@ def make_noisy_curve(n: int, *, noise: float = 0.3, seed: Any = 0) -> tuple[np.n
     return x, true_curve(x) + noise * rng.normal(size=n)
 
 
-def train_val_split(
-    X: Any, y: Any, *, val_fraction: float = 0.25, seed: Any = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Shuffle and split into ``(X_train, X_val, y_train, y_val)``.
-
-    ``X`` may be 1-D (one feature) or 2-D; ``y`` must have as many rows as ``X``.
-    """
-    X = as_float_array(X, "X")
-    y = as_float_array(y, "y")
-    if X.ndim not in (1, 2) or X.shape[0] == 0:
-        raise ValueError(f"X must be a non-empty 1-D or 2-D array, got shape {X.shape}.")
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]}.")
-    val_fraction = _fraction(val_fraction, "val_fraction", allow_zero=False)
-    n_val = int(round(val_fraction * X.shape[0]))
-    if n_val < 1 or n_val >= X.shape[0]:
-        raise ValueError(f"val_fraction={val_fraction} leaves no examples on one side of the split "
-                         f"of {X.shape[0]} examples.")
-    order = _rng(seed).permutation(X.shape[0])
-    val, train = order[:n_val], order[n_val:]
-    return X[train], X[val], y[train], y[val]
-
-
 def moons_split(
     n: int, *, noise: float = 0.3, val_fraction: float = 0.5, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -217,17 +195,6 @@ def predict_polynomial(coefficients: Any, x: Any) -> np.ndarray:
     """Evaluate the polynomial with ``coefficients`` (constant first) at ``x``."""
     c = as_vector(coefficients, "coefficients")
     return polynomial_features(x, len(c) - 1) @ c
-
-
-def mse(prediction: Any, target: Any) -> float:
-    """Mean squared error of two arrays of the same shape."""
-    p = as_float_array(prediction, "prediction")
-    t = as_float_array(target, "target")
-    if p.shape != t.shape:
-        raise ValueError(f"prediction has shape {p.shape} but target has shape {t.shape}.")
-    if p.size == 0:
-        raise ValueError("mse of empty arrays is undefined.")
-    return float(np.mean((p - t) ** 2))
 
 
 def complexity_curve(

@@ -12,8 +12,12 @@ import torch
 from course_utils.bpe import (
     DEFAULT_SPECIAL_TOKENS,
     BPETokenizer,
+    chunk_counts,
     count_pairs,
+    learn_merges_incremental,
+    learn_merges_simple,
     merge_pair,
+    most_frequent_pair,
     split_into_chunks,
     train_bpe,
 )
@@ -71,6 +75,32 @@ def test_count_and_merge_pairs():
     assert count_pairs([7, 7, 7]) == {(7, 7): 2}  # overlapping occurrences are counted
     assert merge_pair([5, 5, 5, 1, 5, 5], (5, 5), 9) == [9, 5, 1, 9]  # left to right
     assert merge_pair([], (1, 2), 3) == [] and merge_pair([1], (1, 2), 3) == [1]
+    assert most_frequent_pair({(3, 1): 2, (1, 9): 2, (0, 5): 1}) == (1, 9)  # tie: smaller ids
+    for bad_new_id in (None, 2.5, "x"):
+        with pytest.raises(TypeError, match="new_id"):
+            merge_pair([1, 2, 3], (1, 2), bad_new_id)
+    with pytest.raises(TypeError):
+        merge_pair([1, None, 2], (1, 2), 7)
+
+
+@pytest.mark.parametrize("text", ["aaabdaaabac", "aaaa aaaa aaa", "abababab cdcdcd ababcd " * 4,
+                                  "ééé ééé aé 中文 中文字", SAMPLE])
+@pytest.mark.parametrize("split_pattern", [None, "default"])
+def test_incremental_trainer_learns_the_simple_trainers_merges(text, split_pattern):
+    pattern = None if split_pattern is None else split_into_chunks.__defaults__[0]
+    chunks = chunk_counts(text, pattern)
+    for min_count in (1, 2):
+        simple = learn_merges_simple(chunks, 40, min_count)
+        assert simple, "the case must learn something"
+        assert learn_merges_incremental(chunks, 40, min_count) == simple
+
+
+def test_incremental_trainer_equals_simple_on_shakespeare(shakespeare_text):
+    chunks = chunk_counts(shakespeare_text[:60_000])
+    simple = learn_merges_simple(chunks, 150)
+    assert len(simple) == 150
+    assert learn_merges_incremental(chunks, 150) == simple
+    assert train_bpe(shakespeare_text[:60_000], 256 + 150 + 5).merges == simple
 
 
 @pytest.mark.parametrize("text", ["aaabdaaabac", "low lower lowest newer wider " * 3,
@@ -203,3 +233,13 @@ def test_bad_inputs():
         split_into_chunks("ab cd", r"[a-z]+")
     with pytest.raises(ValueError):
         tok.truncated(99)
+
+
+@pytest.fixture(scope="module")
+def shakespeare_text():
+    from course_utils.data import DatasetUnavailableError, load_tiny_shakespeare
+
+    try:
+        return load_tiny_shakespeare()
+    except DatasetUnavailableError as exc:
+        pytest.skip(f"tiny Shakespeare not available: {exc}")

@@ -1,14 +1,12 @@
 """The stdlib-only entry point course.py: argument handling and when it reinstalls."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("course_entry", ROOT / "course.py")
-course = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(course)
+course = load_script("course.py")
 
 
 def test_help_and_unknown_command(capsys):
@@ -46,3 +44,49 @@ def test_ci_script_runs_the_readme_test_command():
     first_block = readme.split("```")[1]
     assert "python3 course.py lab" in first_block and "python3 course.py test" in first_block
     assert "COURSE_DATA_DIR" in ci
+
+
+def test_test_command_lints_then_checks_formatting_then_tests(monkeypatch, tmp_path):
+    ran = []
+
+    def record(cmd, env=None):
+        ran.append(cmd[1:4])
+        return 0
+
+    monkeypatch.setattr(course, "_run", record)
+    assert course.cmd_test(tmp_path / "python", ["-k", "x"]) == 0
+    assert ran[:2] == [["-m", "ruff", "check"], ["-m", "ruff", "format"]]
+    assert ran[2][:2] == ["-m", "pytest"]
+
+
+def test_unformatted_code_stops_the_test_command(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(course, "_run", lambda cmd, env=None: 1 if "format" in cmd else 0)
+    assert course.cmd_test(tmp_path / "python", []) == 1
+    assert "ruff format" in capsys.readouterr().out
+
+
+def test_pre_commit_uses_the_pinned_ruff():
+    import re
+
+    pinned = re.search(r"^ruff==(\S+)$", (ROOT / "constraints.txt").read_text(), re.M).group(1)
+    config = (ROOT / ".pre-commit-config.yaml").read_text()
+    rev = re.search(r"ruff-pre-commit\s*\n\s*rev:\s*v?(\S+)", config).group(1)
+    assert rev == pinned, f"pre-commit runs ruff {rev}, the test command ruff {pinned}"
+    assert "id: ruff-format" in config
+
+
+def _git(*args):
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
+
+
+def test_git_treats_notebooks_and_generated_folders_sensibly():
+    attrs = _git("check-attr", "eol", "diff", "merge", "--", "notebooks/00_welcome.ipynb")
+    assert "eol: lf" in attrs and "diff: jupyternotebook" in attrs
+    ignored = _git("check-ignore", "student/00_welcome.ipynb", "_build/html/index.html",
+                   "site/index.html", "notebooks/00_welcome.ipynb").split()
+    assert ignored == ["student/00_welcome.ipynb", "_build/html/index.html", "site/index.html"]

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
 import os
 import shutil
 import socket
-import threading
 import urllib.error
 from pathlib import Path
 
@@ -20,44 +18,17 @@ CORPUS = "First Citizen:\nBefore we proceed any further, hear me speak.\n" * 50
 CORPUS_SHA = hashlib.sha256(CORPUS.encode()).hexdigest()
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    """Serves /good, /bad (wrong bytes) and /truncated (fewer bytes than announced)."""
-
-    body = CORPUS.encode()
-
-    def do_GET(self):  # noqa: N802 - the name http.server expects
-        self.server.hits += 1
-        if self.path == "/good":
-            payload, length = self.body, len(self.body)
-        elif self.path == "/bad":
-            payload = b"<html>proxy error</html>"
-            length = len(payload)
-        elif self.path == "/truncated":
-            payload, length = self.body[:100], len(self.body)
-        else:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Length", str(length))
-        self.end_headers()
-        self.wfile.write(payload)
-        self.wfile.flush()
-        if self.path == "/truncated":
-            self.close_connection = True
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    httpd.hits = 0
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+def server(local_server):
+    """Serves /good, /bad (wrong bytes) and /truncated (fewer bytes than announced)."""
+    httpd, base = local_server
+    body = CORPUS.encode()
+    httpd.routes.update({
+        "/good": (body, len(body)),
+        "/bad": (b"<html>proxy error</html>", 24),
+        "/truncated": (body[:100], len(body)),
+    })
+    return httpd, base
 
 
 @pytest.fixture
@@ -223,23 +194,6 @@ def test_california_housing_from_a_cache_folder(tmp_path, isolated_data_env):
     assert list(bunch.frame.columns[:2]) == ["MedInc", "HouseAge"]
 
 
-def test_california_housing_offline_message(tmp_path, isolated_data_env, monkeypatch):
-    import sklearn.datasets
-
-    def offline(**kwargs):
-        raise urllib.error.URLError("no network")
-
-    monkeypatch.setattr(sklearn.datasets, "fetch_california_housing", offline)
-    with pytest.raises(data.DatasetUnavailableError, match="Connect once"):
-        data.load_california_housing(data_home=tmp_path)
-
-
-def test_california_housing_damaged_cache(tmp_path, isolated_data_env):
-    (tmp_path / data.CALIFORNIA_HOUSING_FILE).write_bytes(b"garbage")
-    with pytest.raises(data.DatasetUnavailableError, match="could not be read"):
-        data.load_california_housing(data_home=tmp_path)
-
-
 def test_dataset_status_says_where_data_comes_from(isolated_data_env, tmp_path, monkeypatch):
     status = data.dataset_status()
     assert "downloaded" in status["tiny Shakespeare"]
@@ -249,3 +203,273 @@ def test_dataset_status_says_where_data_comes_from(isolated_data_env, tmp_path, 
         status = data.dataset_status()
         assert status["tiny Shakespeare"].startswith("present and verified")
         assert status["California Housing"].startswith("present")
+
+
+# --------------------------------------------------------------------- California Housing
+# Every copy is checked against its published sha256 before anything unpickles it.
+
+
+class _Planted:
+    """Unpickling this runs code: it writes a marker file."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "code ran"))
+
+
+@pytest.fixture(scope="module")
+def california_archive(tmp_path_factory):
+    """scikit-learn's cal_housing.tgz, rebuilt from the shared copy, and its sha256."""
+    import io
+    import tarfile
+
+    import joblib
+    import numpy as np
+
+    pkz = SHARED_DATA / "scikit_learn_data" / data.CALIFORNIA_HOUSING_FILE
+    if not pkz.is_file():
+        pytest.skip("no California Housing copy found (set COURSE_DATA_DIR)")
+    assert data.sha256_of(pkz) == data.CALIFORNIA_HOUSING_SHA256
+    table = joblib.load(pkz)  # the published file: its checksum was checked just above
+    original = np.empty_like(table)
+    original[:, [8, 7, 2, 3, 4, 5, 6, 1, 0]] = table  # undo scikit-learn's column order
+    text = io.BytesIO()
+    np.savetxt(text, original, fmt="%.17g", delimiter=",")
+    archive = tmp_path_factory.mktemp("archive") / "cal_housing.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo("CaliforniaHousing/cal_housing.data")
+        info.size = len(text.getvalue())
+        tar.addfile(info, io.BytesIO(text.getvalue()))
+    payload = archive.read_bytes()
+    return payload, hashlib.sha256(payload).hexdigest()
+
+
+@pytest.fixture
+def california_server(local_server, california_archive, monkeypatch):
+    """scikit-learn downloads California Housing from the local server instead of figshare."""
+    from sklearn.datasets import _base, _california_housing
+
+    httpd, base = local_server
+    payload, sha = california_archive
+    httpd.routes["/cal_housing.tgz"] = (payload, len(payload))
+    monkeypatch.setattr(_california_housing, "ARCHIVE", _base.RemoteFileMetadata(
+        filename="cal_housing.tgz", url=f"{base}/cal_housing.tgz", checksum=sha))
+    return httpd
+
+
+def _assert_real_california(bunch):
+    assert bunch.frame.shape == (20640, 9)
+    first = bunch.frame.iloc[0]
+    assert first["MedInc"] == pytest.approx(8.3252)
+    assert first["AveRooms"] == pytest.approx(6.984127, rel=1e-6)
+    assert first["MedHouseVal"] == pytest.approx(4.526)
+
+
+def _published_bytes() -> bytes:
+    return (SHARED_DATA / "scikit_learn_data" / data.CALIFORNIA_HOUSING_FILE).read_bytes()
+
+
+def test_california_download_is_verified_and_kept_without_pickle(
+        tmp_path, isolated_data_env, california_server):
+    home = tmp_path / "skl"
+    _assert_real_california(data.load_california_housing(data_home=home))
+    assert california_server.hits == 1
+    assert sorted(p.name for p in home.iterdir()) == [data.CALIFORNIA_HOUSING_NPY]  # no leftovers
+    _assert_real_california(data.load_california_housing(data_home=home))
+    assert california_server.hits == 1  # the second load used the kept copy
+
+
+def test_california_matches_scikit_learn_on_the_published_file(tmp_path, isolated_data_env):
+    from sklearn.datasets import fetch_california_housing
+
+    if not (SHARED_DATA / "scikit_learn_data").is_dir():
+        pytest.skip("no California Housing copy found (set COURSE_DATA_DIR)")
+    home = tmp_path / "skl"
+    home.mkdir()
+    (home / data.CALIFORNIA_HOUSING_FILE).write_bytes(_published_bytes())
+    ours = data.load_california_housing(data_home=home)
+    theirs = fetch_california_housing(data_home=str(home), as_frame=True,
+                                      download_if_missing=False)
+    assert ours.frame.equals(theirs.frame)
+    assert ours.feature_names == theirs.feature_names and ours.target.equals(theirs.target)
+
+
+@pytest.mark.parametrize("where", ["data_home", "SCIKIT_LEARN_DATA", "cache"])
+def test_planted_pickle_never_runs_and_is_replaced(
+        where, tmp_path, isolated_data_env, california_server, monkeypatch):
+    import pickle
+
+    folder = {"data_home": tmp_path / "home", "SCIKIT_LEARN_DATA": tmp_path / "skl",
+              "cache": isolated_data_env / "scikit_learn_data"}[where]
+    folder.mkdir(parents=True)
+    marker = tmp_path / "marker"
+    (folder / data.CALIFORNIA_HOUSING_FILE).write_bytes(pickle.dumps(_Planted(marker)))
+    if where == "SCIKIT_LEARN_DATA":
+        monkeypatch.setenv("SCIKIT_LEARN_DATA", str(folder))
+    with pytest.warns(UserWarning, match="not the published California Housing file"):
+        bunch = data.load_california_housing(data_home=folder if where == "data_home" else None)
+    assert not marker.exists(), "the planted pickle was unpickled"
+    _assert_real_california(bunch)
+    assert not (folder / data.CALIFORNIA_HOUSING_FILE).exists()
+    assert (folder / data.CALIFORNIA_HOUSING_NPY).is_file()
+
+
+def _flipped(payload: bytes) -> bytes:
+    middle = len(payload) // 2
+    return payload[:middle] + bytes(b ^ 0xFF for b in payload[middle:middle + 4]) + \
+        payload[middle + 4:]
+
+
+def _changed_value() -> bytes:
+    import io
+
+    import joblib
+
+    table = joblib.load(io.BytesIO(_published_bytes()))  # published bytes, read once
+    table[0, 1] = 99.0  # one district's income: a file that still loads
+    out = io.BytesIO()
+    joblib.dump(table, out, compress=6)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("damage", [_flipped, lambda b: b[: len(b) // 3], "changed value"])
+def test_damaged_copy_is_reported_and_replaced(damage, tmp_path, isolated_data_env,
+                                               california_server):
+    home = tmp_path / "skl"
+    home.mkdir()
+    bad = _changed_value() if damage == "changed value" else damage(_published_bytes())
+    (home / data.CALIFORNIA_HOUSING_FILE).write_bytes(bad)
+    with pytest.warns(UserWarning, match="damaged"):
+        bunch = data.load_california_housing(data_home=home)
+    _assert_real_california(bunch)
+    assert california_server.hits == 1
+
+
+def test_damaged_kept_npy_is_replaced(tmp_path, isolated_data_env, california_server):
+    home = tmp_path / "skl"
+    data.load_california_housing(data_home=home)
+    npy = home / data.CALIFORNIA_HOUSING_NPY
+    npy.write_bytes(_flipped(npy.read_bytes()))
+    with pytest.warns(UserWarning, match="damaged"):
+        _assert_real_california(data.load_california_housing(data_home=home))
+    assert california_server.hits == 2
+
+
+def test_bad_shared_copy_is_ignored_not_deleted(tmp_path, isolated_data_env, california_server,
+                                                monkeypatch):
+    shared = tmp_path / "shared"
+    (shared / "scikit_learn_data").mkdir(parents=True)
+    bad = shared / "scikit_learn_data" / data.CALIFORNIA_HOUSING_FILE
+    bad.write_bytes(_flipped(_published_bytes()))
+    monkeypatch.setenv("COURSE_DATA_DIR", str(shared))
+    with pytest.warns(UserWarning, match="ignored"):
+        _assert_real_california(data.load_california_housing())
+    assert bad.is_file()  # a shared copy is not ours to delete
+    assert (isolated_data_env / "scikit_learn_data" / data.CALIFORNIA_HOUSING_NPY).is_file()
+
+
+def test_two_processes_removing_the_same_damaged_file(tmp_path, isolated_data_env,
+                                                      california_server, monkeypatch):
+    home = tmp_path / "skl"
+    home.mkdir()
+    damaged = home / data.CALIFORNIA_HOUSING_FILE
+    damaged.write_bytes(b"damaged")
+    checked = data._read_verified
+
+    def other_process_deletes_it_first(path, sha256):
+        result = checked(path, sha256)
+        path.unlink()  # the other process, between our check and our delete
+        return result
+
+    monkeypatch.setattr(data, "_read_verified", other_process_deletes_it_first)
+    with pytest.warns(UserWarning, match="damaged"):
+        _assert_real_california(data.load_california_housing(data_home=home))
+
+
+def test_two_processes_removing_the_same_damaged_text(server, isolated_data_env, small_corpus,
+                                                      monkeypatch):
+    _, base = server
+    cached = isolated_data_env / "tinyshakespeare" / "input.txt"
+    cached.parent.mkdir(parents=True)
+    cached.write_text("damaged")
+    checked = data._verified
+
+    def other_process_deletes_it_first(path, sha256):
+        result = checked(path, sha256)
+        if path == cached and path.exists():
+            path.unlink()
+        return result
+
+    monkeypatch.setattr(data, "_verified", other_process_deletes_it_first)
+    with pytest.warns(UserWarning, match="corrupted"):
+        assert data.load_tiny_shakespeare(url=f"{base}/good") == CORPUS
+
+
+def _age(path: Path, seconds: float) -> None:
+    old = path.stat().st_mtime - seconds
+    os.utime(path, (old, old))
+
+
+def test_killed_download_leftovers_are_cleaned_up(server, isolated_data_env, small_corpus):
+    _, base = server
+    folder = isolated_data_env / "tinyshakespeare"
+    folder.mkdir(parents=True)
+    stale = folder / "input.txt.k1ll3d.part"
+    stale.write_text("half a file")
+    _age(stale, data.STALE_PART_SECONDS + 60)
+    running = folder / "input.txt.ru9n1n.part"  # another process's transfer in progress
+    running.write_text("still arriving")
+    assert data.load_tiny_shakespeare(url=f"{base}/good") == CORPUS
+    assert not stale.exists() and running.exists()
+
+
+def test_killed_california_download_leftovers_are_cleaned_up(tmp_path, isolated_data_env,
+                                                             california_server):
+    home = tmp_path / "skl"
+    stale = home / ".cal_housing-k1ll3d.part"
+    stale.mkdir(parents=True)
+    (stale / "cal_housing.tgz").write_bytes(b"half")
+    _age(stale, data.STALE_PART_SECONDS + 60)
+    data.load_california_housing(data_home=home)
+    assert sorted(p.name for p in home.iterdir()) == [data.CALIFORNIA_HOUSING_NPY]
+
+
+def _refuse_writes(*args, **kwargs):
+    raise PermissionError(13, "Permission denied")
+
+
+def test_read_only_cache_says_what_to_do(server, isolated_data_env, small_corpus, monkeypatch):
+    _, base = server
+    monkeypatch.setattr(data.tempfile, "mkstemp", _refuse_writes)
+    with pytest.raises(data.DatasetUnavailableError, match="not writable.*COURSE_CACHE_DIR"):
+        data.load_tiny_shakespeare(url=f"{base}/good")
+    monkeypatch.setattr(data.tempfile, "mkdtemp", _refuse_writes)
+    with pytest.raises(data.DatasetUnavailableError, match="not writable.*COURSE_CACHE_DIR"):
+        data.load_california_housing()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="file permissions do not bind the root user")
+def test_read_only_cache_folder_on_disk(server, isolated_data_env, small_corpus):
+    _, base = server
+    isolated_data_env.mkdir()
+    isolated_data_env.chmod(0o555)
+    try:
+        with pytest.raises(data.DatasetUnavailableError, match="not writable"):
+            data.load_tiny_shakespeare(url=f"{base}/good")
+    finally:
+        isolated_data_env.chmod(0o755)
+
+
+def test_california_housing_offline_message(tmp_path, isolated_data_env, monkeypatch):
+    import sklearn.datasets
+
+    def offline(**kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(sklearn.datasets, "fetch_california_housing", offline)
+    with pytest.raises(data.DatasetUnavailableError, match="Connect once"):
+        data.load_california_housing(data_home=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # the private download folder is gone

@@ -32,3 +32,28 @@ def test_main_prints_device_and_datasets(capsys):
     assert envcheck.main() == 0
     out = capsys.readouterr().out
     assert "device:" in out and "tiny Shakespeare" in out
+
+
+def test_bad_switch_value_is_reported_not_fatal(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_FAST", "maybe")
+    assert envcheck.main() == 1
+    out = capsys.readouterr().out
+    assert "COURSE_FAST='maybe'" in out and "allowed: 1, true, yes, on, 0, false, no, off" in out
+    assert "Problems: COURSE_FAST" in out
+    assert "device:" in out and "tiny Shakespeare" in out  # the rest of the report still ran
+
+
+def test_check_env_command_runs_with_a_bad_switch(monkeypatch, capfd):
+    """`python3 course.py check-env` (past its set-up) in a fresh process with COURSE_FAST=maybe."""
+    import sys
+    from pathlib import Path
+
+    from conftest import ROOT as root
+    from conftest import load_script
+
+    course = load_script("course.py")
+    monkeypatch.setenv("COURSE_FAST", "maybe")
+    monkeypatch.setenv("PYTHONPATH", str(root))
+    assert course.cmd_check_env(Path(sys.executable), []) == 1
+    out = capfd.readouterr().out
+    assert "COURSE_FAST='maybe' is not understood" in out and "numpy" in out

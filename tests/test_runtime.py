@@ -103,3 +103,32 @@ def test_progress_text_mode_writes_a_finished_bar_to_stdout(monkeypatch, capsys)
     monkeypatch.setenv("COURSE_PROGRESS", "loud")
     with pytest.raises(ValueError, match="COURSE_PROGRESS"):
         runtime.progress(range(2))
+
+
+def test_bad_fast_switch_stops_a_notebook_import_clearly(monkeypatch):
+    import course_utils
+
+    monkeypatch.setenv("COURSE_FAST", "maybe")
+    with pytest.raises(ValueError, match="COURSE_FAST='maybe'"):
+        course_utils.FAST  # noqa: B018 - what `from course_utils import FAST` reads
+    with pytest.raises(ValueError, match="COURSE_FAST='maybe'"):
+        runtime.FAST  # noqa: B018
+    with pytest.raises(ValueError, match="COURSE_FAST"):
+        runtime.pick(full=1, fast=2)
+    assert runtime.switch_problems() == [
+        "COURSE_FAST='maybe' is not understood; allowed: 1, true, yes, on, 0, false, no, off "
+        "(or unset)"]
+    monkeypatch.setenv("COURSE_FAST", "Yes")
+    assert course_utils.FAST is True and runtime.switch_problems() == []
+
+
+def test_package_imports_with_a_bad_switch():
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, COURSE_FAST="maybe", COURSE_PROGRESS="loud")
+    code = "import course_utils.envcheck, course_utils.runtime as r; print(r.switch_problems())"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "COURSE_FAST='maybe'" in result.stdout and "COURSE_PROGRESS='loud'" in result.stdout

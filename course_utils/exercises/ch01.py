@@ -5,6 +5,7 @@
 - :data:`mse_gradient`: write the gradient of the MSE with respect to the weights.
 - :data:`learning_rate`: pick a learning rate that converges within :data:`LR_TASK_EPOCHS`
   epochs on the small problem :func:`lr_task` (many answers are right).
+- :data:`gradient_descent`: write the whole training loop.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import numpy as np
 from course_utils import linear
 from course_utils.checks import Exercise, Feedback
 
-__all__ = ["mse", "scale_validation", "mse_gradient", "learning_rate", "lr_task",
-           "LR_TASK_EPOCHS"]
+__all__ = ["mse", "scale_validation", "mse_gradient", "learning_rate", "gradient_descent",
+           "lr_task", "LR_TASK_EPOCHS"]
 
 
 # --------------------------------------------------------------------------- 1. the MSE
@@ -48,12 +49,13 @@ mse = Exercise(
     solution='''
 import numpy as np
 
-def mse(y_pred, y):
-    """Mean squared error between predictions and targets."""
-    return np.mean((y_pred - y) ** 2)
 
-answer = mse
+def your_mse(y_pred, y):
+    # Subtract to get the errors, square each one, and average. NumPy does all three on whole
+    # arrays at once, so no loop is needed.
+    return np.mean((y_pred - y) ** 2)
 ''',
+    answer_name="your_mse",
 )
 
 
@@ -87,14 +89,16 @@ scale_validation = Exercise(
     solution='''
 import numpy as np
 
-def scale_validation(X_train, X_val):
-    """z-score X_val using the column means and standard deviations of X_train."""
+
+
+def your_scale_validation(X_train, X_val):
+    # axis=0 averages down the rows: one mean and one standard deviation per column. The
+    # subtraction and division then apply them to every row of X_val (broadcasting, section 8).
     mean = X_train.mean(axis=0)
     std = X_train.std(axis=0)
     return (X_val - mean) / std
-
-answer = scale_validation
 ''',
+    answer_name="your_scale_validation",
 )
 
 
@@ -127,13 +131,15 @@ mse_gradient = Exercise(
     solution='''
 import numpy as np
 
-def mse_gradient(Xb, y, w):
-    """Gradient of mean((Xb @ w - y) ** 2) with respect to w."""
-    residual = Xb @ w - y
-    return 2 / len(y) * Xb.T @ residual
 
-answer = mse_gradient
+
+def your_mse_gradient(Xb, y, w):
+    # A common slip is to forget the factor 2 (it comes from differentiating the square), or to
+    # compute Xb @ residual, which fails because the shapes do not fit: the gradient needs Xb.T.
+    residual = Xb @ w - y  # one error per example
+    return 2 / len(y) * Xb.T @ residual  # one slope per weight
 ''',
+    answer_name="your_mse_gradient",
 )
 
 
@@ -208,16 +214,66 @@ learning_rate = Exercise(
 from course_utils import linear
 from course_utils.exercises import ch01
 
-Xb, y = ch01.lr_task()
-w_best = linear.normal_equation(Xb, y)
-target = 1.01 * linear.mse(Xb @ w_best, y)
+Xb_task, y_task = ch01.lr_task()
+w_task = linear.normal_equation(Xb_task, y_task)
+task_target = 1.01 * linear.mse(Xb_task @ w_task, y_task)
 
-# Sweep learning rates from small to large and keep the first that gets there in time.
-for lr in [0.01, 0.03, 0.1, 0.3, 1.0]:
-    run = linear.gradient_descent(Xb, y, lr=lr, epochs=ch01.LR_TASK_EPOCHS)
-    if not run.diverged and run.train_loss[-1] <= target:
+# Sweep rates spaced by about 3 and keep the first that arrives in time: 0.1 is too slow here,
+# 1.0 diverges and 0.3 arrives. linear.max_stable_learning_rate(Xb_task) is about 0.49, and
+# rates from about 0.24 to 0.46 pass. The flattest direction of this problem is 10 times flatter
+# than the steepest, which is why the window is fairly narrow.
+for task_rate in [0.01, 0.03, 0.1, 0.3, 1.0]:
+    task_run = linear.gradient_descent(Xb_task, y_task, lr=task_rate,
+                                       epochs=ch01.LR_TASK_EPOCHS)
+    if not task_run.diverged and task_run.train_loss[-1] <= task_target:
         break
 
-answer = lr
+your_learning_rate = task_rate
 ''',
+    answer_name="your_learning_rate",
+)
+
+
+# --------------------------------------------------------------------------- 5. the whole loop
+
+
+def _gd_reference(Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, lr: float,
+                  epochs: int) -> np.ndarray:
+    w = np.asarray(w0, dtype=float).copy()
+    for _ in range(epochs):
+        w = w - lr * 2 / len(y) * Xb.T @ (Xb @ w - y)
+    return w
+
+
+def _gd_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float, int]]:
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(40, 3))
+    Xb = np.hstack([np.ones((40, 1)), X])
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.3 + rng.normal(0, 0.1, 40)
+    return [
+        (Xb, y, np.zeros(4), 0.1, 1),  # one step
+        (Xb, y, np.zeros(4), 0.1, 50),  # many steps
+        (Xb, y, rng.normal(size=4), 0.02, 30),
+        (Xb[:5, :2], y[:5], np.array([0.5, -0.5]), 0.3, 0),  # no step at all
+    ]
+
+
+gradient_descent = Exercise(
+    "Write gradient descent",
+    reference=_gd_reference,
+    cases=_gd_cases,
+    hints=[
+        "Copy w0 first (w = w0.copy()), so the caller's array is not changed.",
+        "Repeat `epochs` times: gradient = 2 / n * Xb.T @ (Xb @ w - y), then w = w - lr * gradient.",
+        "Return the final weights, an array of the same shape as w0.",
+    ],
+    solution='''
+def your_gradient_descent(Xb, y, w0, lr, epochs):
+    w = w0.copy()  # work on a copy: the caller's weights stay as they were
+    for _ in range(epochs):
+        gradient = 2 / len(y) * Xb.T @ (Xb @ w - y)  # the slope of the MSE at w
+        w = w - lr * gradient  # one step downhill
+    return w
+''',
+    answer_name="your_gradient_descent",
 )

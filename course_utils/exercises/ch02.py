@@ -4,6 +4,7 @@
 - :data:`predict`: write the vectorised prediction ``step(X @ w + b)``.
 - :data:`one_update`: apply the update rule once, by hand.
 - :data:`update`: write the update rule as a function that returns ``(new_w, new_b)``.
+- :data:`train`: write the whole perceptron algorithm (epochs until every point is right).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 from course_utils import perceptron
 from course_utils.checks import Exercise, Feedback, compare
 
-__all__ = ["step_outputs", "predict", "one_update", "update"]
+__all__ = ["step_outputs", "predict", "one_update", "update", "train"]
 
 
 # --------------------------------------------------------------------------- 1. step outputs by hand
@@ -67,12 +68,14 @@ predict = Exercise(
     solution='''
 import numpy as np
 
-def predict(X, w, b):
-    """Labels 0/1 for the rows of X: 1 where w·x + b >= 0."""
-    return (X @ w + b >= 0).astype(int)
 
-answer = predict
+
+def predict_mine(X, w, b):
+    # X @ w gives one score per row; comparing with 0 gives booleans; .astype(int) turns them
+    # into 1 and 0. A score of exactly 0 counts as 1.
+    return (X @ w + b >= 0).astype(int)
 ''',
+    answer_name="predict_mine",
 )
 
 
@@ -153,12 +156,96 @@ update = Exercise(
     solution='''
 import numpy as np
 
-def update(x, y, w, b, lr):
-    """One perceptron update for point x with label y; returns (new_w, new_b)."""
-    y_hat = 1 if x @ w + b >= 0 else 0
-    error = y - y_hat          # +1: move towards x, -1: move away, 0: leave the line alone
-    return w + lr * error * x, b + lr * error
 
-answer = update
+
+def update(x, y, w, b, lr):
+    y_hat = 1 if x @ w + b >= 0 else 0
+    error = y - y_hat  # +1: move towards x, -1: move away, 0: leave the line alone
+    # Return new arrays: `w += lr * error * x` would change the caller's array in place.
+    return w + lr * error * x, b + lr * error
 ''',
+    answer_name="update",
+)
+
+
+# --------------------------------------------------------------------------- 5. the whole algorithm
+
+
+def _train_reference(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float,
+                     max_epochs: int) -> tuple[np.ndarray, float, int]:
+    w = np.asarray(w, dtype=float).copy()
+    for epoch in range(1, max_epochs + 1):
+        for x_i, y_i in zip(X, y):
+            error = y_i - (1 if x_i @ w + b >= 0 else 0)
+            w, b = w + lr * error * x_i, b + lr * error
+        if np.all((X @ w + b >= 0).astype(int) == y):
+            return w, b, epoch
+    return w, b, max_epochs
+
+
+def _train_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float, float, int]]:
+    rng = np.random.default_rng(8)
+    X_sep = np.vstack([rng.normal([1.0, 3.0], 0.6, (15, 2)), rng.normal([3.0, 1.0], 0.6, (15, 2))])
+    y_sep = np.repeat([0, 1], 15)
+    X_xor, y_xor = perceptron.xor_data()
+    return [
+        (X_sep, y_sep, np.array([-1.0, 0.5]), 0.5, 0.1, 100),  # separable: stops early
+        (X_sep, y_sep, np.zeros(2), 0.0, 1.0, 100),
+        (X_xor, y_xor, np.zeros(2), 0.0, 0.1, 7),  # XOR: runs all its epochs
+        (X_sep[:4], np.array([1, 1, 1, 1]), np.zeros(2), 0.0, 0.1, 5),  # right at once: 1 epoch
+    ]
+
+
+def _train_validator(fn: Any) -> Feedback:
+    if not callable(fn):
+        return Feedback(False, "Expected a function train(X, y, w, b, lr, max_epochs); pass the "
+                               "function itself, without brackets.")
+    for i, (X, y, w, b, lr, max_epochs) in enumerate(_train_cases(), start=1):
+        w_in = w.copy()
+        try:
+            got = fn(X.copy(), y.copy(), w_in, b, lr, max_epochs)
+        except Exception as exc:  # noqa: BLE001 - learner errors become feedback
+            return Feedback(False, f"test {i}: train raised {type(exc).__name__}: {exc}")
+        if not np.array_equal(w_in, w):
+            return Feedback(False, f"test {i}: your function changed the w it was given; start "
+                                   "with w = w.copy().")
+        if not isinstance(got, (tuple, list)) or len(got) != 3:
+            return Feedback(False, f"test {i}: train should return (w, b, epochs), but it "
+                                   f"returned {type(got).__name__} {got!r:.60}.")
+        want = _train_reference(X, y, w, b, lr, max_epochs)
+        for part, expected, name in zip(got, want, ("w", "b", "epochs")):
+            fb = compare(part, expected, name=name)
+            if not fb.ok:
+                return Feedback(False, f"test {i} (lr={lr}, max_epochs={max_epochs}): "
+                                       f"{fb.message} Check when the loop stops: after an epoch "
+                                       "in which every point is right.")
+    return Feedback(True, f"train passed all {len(_train_cases())} tests.")
+
+
+train = Exercise(
+    "Write the perceptron algorithm",
+    validator=_train_validator,
+    hints=[
+        "Two loops: `for epoch in range(1, max_epochs + 1):` and inside it "
+        "`for x_i, y_i in zip(X, y):`.",
+        "Inside, apply your update rule to (x_i, y_i). After the inner loop, check every point: "
+        "np.all((X @ w + b >= 0).astype(int) == y).",
+        "If every point is right, return (w, b, epoch); after the last epoch return "
+        "(w, b, max_epochs).",
+    ],
+    solution='''
+import numpy as np
+
+
+def train(X, y, w, b, lr, max_epochs):
+    w = w.copy()  # leave the caller's weights alone
+    for epoch in range(1, max_epochs + 1):
+        for x_i, y_i in zip(X, y):  # one epoch: visit every point once
+            error = y_i - (1 if x_i @ w + b >= 0 else 0)  # +1, -1 or 0
+            w, b = w + lr * error * x_i, b + lr * error
+        if np.all((X @ w + b >= 0).astype(int) == y):  # every point right: stop
+            return w, b, epoch
+    return w, b, max_epochs
+''',
+    answer_name="train",
 )

@@ -5,17 +5,20 @@
 - :data:`batch_cross_entropy`: the mean binary cross-entropy of a batch of three predictions.
 - :data:`multiclass_cross_entropy`: the mean cross-entropy of three 3-class predictions.
 - :data:`gradient_step`: one gradient-descent step of logistic regression on one point.
+- :data:`train_logistic`: write the whole full-batch training loop.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from course_utils import logistic
-from course_utils.checks import Exercise
+from course_utils.checks import Exercise, Feedback, compare
 
 __all__ = ["sigmoid", "softmax", "batch_cross_entropy", "multiclass_cross_entropy",
-           "gradient_step"]
+           "gradient_step", "train_logistic"]
 
 
 # --------------------------------------------------------------------------- 1. sigmoid
@@ -41,12 +44,13 @@ sigmoid = Exercise(
     solution='''
 import numpy as np
 
-def sigmoid(z):
-    """1 / (1 + e^(-z)), element by element."""
-    return 1.0 / (1.0 + np.exp(-z))
 
-answer = sigmoid
+
+def sigmoid_mine(z):
+    # 1 / (1 + e^(-z)), element by element: np.exp works on numbers and arrays alike.
+    return 1.0 / (1.0 + np.exp(-z))
 ''',
+    answer_name="sigmoid_mine",
 )
 
 
@@ -75,13 +79,15 @@ softmax = Exercise(
     solution='''
 import numpy as np
 
-def softmax(z):
-    """Softmax of a 1-D array of scores, safe for very large or very negative scores."""
+
+
+def softmax_mine(z):
+    # Subtracting the largest score changes nothing (shift invariance) but keeps every
+    # exponent at or below 0, so nothing overflows.
     e = np.exp(z - np.max(z))
     return e / e.sum()
-
-answer = softmax
 ''',
+    answer_name="softmax_mine",
 )
 
 
@@ -103,9 +109,10 @@ batch_cross_entropy = Exercise(
     solution="""
 import numpy as np
 
-y = np.array([1, 1, 0])
-p = np.array([0.9, 0.4, 0.3])
-answer = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))   # about 0.4594
+# The probabilities of the actual labels are 0.9, 0.4 and 1 - 0.3 = 0.7.
+labels_ex = np.array([1, 1, 0])
+p_ex = np.array([0.9, 0.4, 0.3])
+answer = -np.mean(labels_ex * np.log(p_ex) + (1 - labels_ex) * np.log(1 - p_ex))  # about 0.4594
 """,
 )
 
@@ -128,9 +135,10 @@ multiclass_cross_entropy = Exercise(
     solution="""
 import numpy as np
 
-P = np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.2, 0.2, 0.6]])
-labels = np.array([0, 2, 2])
-answer = -np.mean(np.log(P[np.arange(3), labels]))   # about 0.5946
+# Only the probability of the true class counts in each row: 0.7, 0.4 and 0.6.
+P_ex = np.array([[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.2, 0.2, 0.6]])
+classes_ex = np.array([0, 2, 2])
+answer = -np.mean(np.log(P_ex[np.arange(3), classes_ex]))  # about 0.5946
 """,
 )
 
@@ -161,10 +169,78 @@ gradient_step = Exercise(
     solution="""
 import numpy as np
 
-x, y, w, b, lr = np.array([1.0, 2.0]), 1, np.array([0.5, -0.5]), 0.0, 0.1
-y_hat = 1 / (1 + np.exp(-(x @ w + b)))     # sigma(-0.5), about 0.3775
-w_new = w + lr * (y - y_hat) * x
-b_new = b + lr * (y - y_hat)
-answer = [w_new[0], w_new[1], b_new]        # about [0.5622, -0.3755, 0.0622]
+x_ex, y_ex, w_ex, b_ex, lr_ex = np.array([1.0, 2.0]), 1, np.array([0.5, -0.5]), 0.0, 0.1
+y_hat_ex = 1 / (1 + np.exp(-(x_ex @ w_ex + b_ex)))  # sigma(-0.5), about 0.3775
+w_new = w_ex + lr_ex * (y_ex - y_hat_ex) * x_ex
+b_new = b_ex + lr_ex * (y_ex - y_hat_ex)
+answer = [w_new[0], w_new[1], b_new]  # about [0.5622, -0.3755, 0.0622]
 """,
+)
+
+
+# --------------------------------------------------------------------------- 6. the whole loop
+
+
+def _train_logistic_reference(X: np.ndarray, y: np.ndarray, lr: float,
+                              epochs: int) -> np.ndarray:
+    w, b = np.zeros(X.shape[1]), 0.0
+    for _ in range(epochs):
+        y_hat = logistic.sigmoid(X @ w + b)
+        w, b = w - lr * (-(X.T @ (y - y_hat)) / len(y)), b - lr * (-np.mean(y - y_hat))
+    return np.append(w, b)
+
+
+def _train_logistic_cases() -> list[tuple[np.ndarray, np.ndarray, float, int]]:
+    rng = np.random.default_rng(12)
+    X = np.vstack([rng.normal(-1.0, 1.2, (20, 2)), rng.normal(1.0, 1.2, (20, 2))])
+    y = np.repeat([0.0, 1.0], 20)
+    return [(X, y, 0.5, 1), (X, y, 0.5, 200), (X[:, :1], y, 0.1, 50), (X, y, 0.5, 0)]
+
+
+def _train_logistic_validator(fn: Any) -> Feedback:
+    if not callable(fn):
+        return Feedback(False, "Expected a function train_logistic(X, y, lr, epochs); pass the "
+                               "function itself, without brackets.")
+    for i, (X, y, lr, epochs) in enumerate(_train_logistic_cases(), start=1):
+        try:
+            got = fn(X.copy(), y.copy(), lr, epochs)
+        except Exception as exc:  # noqa: BLE001 - learner errors become feedback
+            return Feedback(False, f"test {i}: train_logistic raised {type(exc).__name__}: {exc}")
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            return Feedback(False, f"test {i}: train_logistic should return a pair (w, b), but "
+                                   f"it returned {type(got).__name__} {got!r:.60}.")
+        want = _train_logistic_reference(X, y, lr, epochs)
+        for part, expected, name in ((got[0], want[:-1], "w"), (got[1], want[-1], "b")):
+            fb = compare(part, expected, name=name, rtol=1e-6, atol=1e-9)
+            if not fb.ok:
+                return Feedback(False, f"test {i} ({X.shape[1]} features, lr={lr}, "
+                                       f"epochs={epochs}): {fb.message}")
+    return Feedback(True, f"train_logistic passed all {len(_train_logistic_cases())} tests.")
+
+
+train_logistic = Exercise(
+    "Write logistic regression's training loop",
+    validator=_train_logistic_validator,
+    hints=[
+        "Start from w = np.zeros(X.shape[1]) and b = 0.0, and repeat `epochs` times.",
+        "Each epoch: y_hat = sigmoid(X @ w + b) for all points; the gradients are "
+        "-(X.T @ (y - y_hat)) / m for w and -np.mean(y - y_hat) for b.",
+        "Step against them: w = w - lr * grad_w and b = b - lr * grad_b. Return (w, b).",
+    ],
+    solution='''
+import numpy as np
+
+from course_utils.logistic import sigmoid
+
+
+def train_logistic(X, y, lr, epochs):
+    w, b = np.zeros(X.shape[1]), 0.0
+    for _ in range(epochs):
+        y_hat = sigmoid(X @ w + b)  # P(label 1) for every point
+        grad_w = -(X.T @ (y - y_hat)) / len(y)  # the average of -(y - y_hat) x
+        grad_b = -np.mean(y - y_hat)
+        w, b = w - lr * grad_w, b - lr * grad_b  # one step downhill
+    return w, b
+''',
+    answer_name="train_logistic",
 )

@@ -49,20 +49,19 @@ forward_pass = Exercise(
     solution='''
 import numpy as np
 
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
+from course_utils.logistic import sigmoid  # the notebook's own sigmoid: nothing is redefined
 
-x = np.array([0.5, -1.0])
-W1 = np.array([[0.2, -0.4],
-               [0.7, 0.1]])
-b1 = np.array([0.1, -0.1])
-W2 = np.array([0.6, -0.3])
-b2 = 0.05
+x_ex = np.array([0.5, -1.0])
+W1_ex = np.array([[0.2, -0.4],
+                  [0.7, 0.1]])
+b1_ex = np.array([0.1, -0.1])
+W2_ex = np.array([0.6, -0.3])
+b2_ex = 0.05
 
-h = x @ W1 + b1          # weighted sums of the hidden units: [-0.5, -0.4]
-a = sigmoid(h)           # hidden activations
-z = a @ W2 + b2          # weighted sum of the output unit
-y_hat = float(sigmoid(z))
+h_ex = x_ex @ W1_ex + b1_ex  # weighted sums of the hidden units: [-0.5, -0.4]
+a_ex = sigmoid(h_ex)  # hidden activations: [0.3775, 0.4013]
+z_ex = a_ex @ W2_ex + b2_ex  # weighted sum of the output unit: 0.1561
+y_hat = float(sigmoid(z_ex))  # 0.5390
 ''',
     answer_name="y_hat",
 )
@@ -137,8 +136,10 @@ backward_step = Exercise(
     solution='''
 import numpy as np
 
+from course_utils.logistic import sigmoid
+
+
 def backward_step(x, y, w, W, lr):
-    sigmoid = lambda z: 1 / (1 + np.exp(-z))
     a = sigmoid(x @ w)                               # hidden activations
     y_hat = sigmoid(a @ W)                           # network output
     delta_out = (y - y_hat) * y_hat * (1 - y_hat)    # output error term

@@ -4,6 +4,7 @@
 - :data:`autograd_gradient`: let autograd compute a gradient you know by hand.
 - :data:`two_layer_net`: write an ``nn.Module`` with two ``nn.Linear`` layers.
 - :data:`train_step`: one step of the standard PyTorch training loop.
+- :data:`topological_sort`: order a computation graph so that backward() can walk it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import numpy as np
 
 from course_utils.checks import Exercise, Feedback, compare
 
-__all__ = ["linear_from_numpy", "autograd_gradient", "two_layer_net", "train_step"]
+__all__ = ["linear_from_numpy", "autograd_gradient", "two_layer_net", "train_step",
+           "topological_sort"]
 
 
 def _fail(message: str) -> Feedback:
@@ -258,4 +260,84 @@ def train_step(model, optimizer, loss_fn, X, y):
     return loss.item()
 ''',
     answer_name="train_step",
+)
+
+
+# --------------------------------------------------------------------------- topological_sort
+
+
+def _graphs() -> list[tuple[str, Any]]:
+    from course_utils.autograd import Value
+
+    a, b, c = Value(2.0), Value(-3.0), Value(10.0)
+    chain = ((a * b + c).tanh() * 2).relu()
+    x = Value(1.5)
+    shared = x * x + x  # x is used three times, x * x feeds the sum
+    w1, w2, bias = Value(0.5), Value(-1.0), Value(0.1)
+    neuron = (w1 * 2.0 + w2 * 3.0 + bias).tanh()
+    return [("a single value", Value(4.0)), ("a chain of operations", chain),
+            ("a value used several times", shared), ("a neuron", neuron)]
+
+
+def _reachable(root: Any) -> set[int]:
+    seen, todo = set(), [root]
+    while todo:
+        node = todo.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            todo.extend(node._prev)
+    return seen
+
+
+def _check_topological_sort(fn: Any) -> Feedback:
+    if not callable(fn):
+        return _fail("Pass your function itself, e.g. check(topological_sort).")
+    for name, root in _graphs():
+        try:
+            order = fn(root)
+        except Exception as exc:  # noqa: BLE001 - a learner's error becomes feedback
+            return _fail(f"on {name}, topological_sort raised {type(exc).__name__}: {exc}")
+        if not isinstance(order, list):
+            return _fail(f"on {name}, topological_sort returned {type(order).__name__}; return "
+                         "a list of Values.")
+        ids = [id(node) for node in order]
+        if len(ids) != len(set(ids)):
+            return _fail(f"on {name}, a value appears more than once: remember the values you "
+                         "have visited already (a set of them).")
+        if set(ids) != _reachable(root):
+            return _fail(f"on {name}, the list should hold every value the result depends on "
+                         f"(and the result itself): {len(_reachable(root))} values, got "
+                         f"{len(ids)}.")
+        where = {node_id: i for i, node_id in enumerate(ids)}
+        for node in order:
+            if any(where[id(child)] > where[id(node)] for child in node._prev):
+                return _fail(f"on {name}, a value comes before one it was computed from: append "
+                             "a value only after visiting all of its children (node._prev).")
+    return Feedback(True, "every value comes after the values it was computed from, once each.")
+
+
+topological_sort = Exercise(
+    "Sort a computation graph",
+    validator=_check_topological_sort,
+    hints=[
+        "Write a helper visit(node) that first visits every child in node._prev, then appends "
+        "node to the list.",
+        "Keep a set of the values already visited, so a value used twice is listed once.",
+        "Call visit(root) and return the list: the root comes last, the inputs first.",
+    ],
+    solution='''
+def topological_sort(root):
+    order, visited = [], set()
+
+    def visit(node):
+        if node not in visited:  # a value used twice is listed once
+            visited.add(node)
+            for child in node._prev:  # everything it was computed from comes first
+                visit(child)
+            order.append(node)
+
+    visit(root)
+    return order  # inputs first, root last: backward() walks it in reverse
+''',
+    answer_name="topological_sort",
 )

@@ -25,10 +25,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import Dataset
 
 from course_utils.gpt.data import random_batches
+from course_utils.gpt.distributed import mean_over_processes, shard_batch
 from course_utils.gpt.model import GPT, GPTConfig, _check_bools, _number_in
 from course_utils.runtime import is_fast, progress
 from course_utils.validation import (
@@ -45,6 +48,9 @@ __all__ = [
     "gpu_preset",
     "cpu_preset",
     "fast_preset",
+    "cpu_modern_preset",
+    "gpu_short_preset",
+    "gpu_modern_preset",
     "preset_for_device",
     "setup_device",
     "autocast_dtype",
@@ -77,6 +83,12 @@ class TrainConfig:
     ``keep_best`` makes :func:`train` end with the weights of the evaluation that had the lowest
     validation loss (early stopping after the fact): a model big enough to memorise its data
     starts to overfit, and then the last weights are not the best ones.
+
+    ``batch_size`` is the *global* batch of one optimiser step. ``grad_accum`` cuts it into that
+    many micro-batches whose gradients add up before the step (the batch a small GPU cannot hold
+    at once); under torchrun it is first split across the processes (see
+    :func:`course_utils.gpt.distributed.shard_batch`), so the same settings train the same model
+    on any number of processes.
     """
 
     batch_size: int = 64
@@ -93,9 +105,11 @@ class TrainConfig:
     compile: bool = False
     seed: int = 1337
     keep_best: bool = True
+    grad_accum: int = 1
 
     def __post_init__(self) -> None:
-        checks = {positive_int: ("batch_size", "max_steps", "eval_interval", "eval_iters"),
+        checks = {positive_int: ("batch_size", "max_steps", "eval_interval", "eval_iters",
+                                 "grad_accum"),
                   non_negative_int: ("warmup_steps", "seed"), positive: ("learning_rate",),
                   non_negative: ("min_lr", "weight_decay", "grad_clip")}
         for check, names in checks.items():
@@ -107,6 +121,9 @@ class TrainConfig:
         if self.warmup_steps > self.max_steps:
             raise ValueError(f"warmup_steps ({self.warmup_steps}) must not exceed max_steps "
                              f"({self.max_steps}); shorten the warm-up for a short run.")
+        if self.batch_size % self.grad_accum:
+            raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of grad_accum "
+                             f"({self.grad_accum}): every micro-batch has the same size.")
         if self.min_lr > self.learning_rate:
             raise ValueError(f"min_lr ({self.min_lr}) must not exceed learning_rate "
                              f"({self.learning_rate}).")
@@ -161,6 +178,49 @@ def cpu_preset(vocab_size: int = 65) -> Preset:
                             warmup_steps=100, eval_interval=250, eval_iters=50, compile=False)
     return Preset("cpu", model, train_cfg,
                   "CPU: 4 layers x 4 heads x 128 dims, context 64, batch 12, 2000 steps")
+
+
+MODERN = {"position": "rope", "norm": "rmsnorm", "mlp": "swiglu"}
+
+
+def cpu_modern_preset(vocab_size: int = 65) -> Preset:
+    """The CPU recipe for a learner without a GPU: the CPU model with notebook 12's changes,
+    trained for 14,000 steps instead of 2,000 (about 8 to 10 minutes on two CPU cores).
+
+    Rotary positions, RMSNorm and a SwiGLU feed-forward (``8 n_embd / 3 = 344`` wide, the same
+    parameter count as GELU's ``4 n_embd``), untied head, same sizes and batch as :func:`cpu_preset`
+    so a step costs about the same. See ``benchmarks/README.md`` for the measured figures.
+    """
+    model = GPTConfig(vocab_size=vocab_size, block_size=64, n_layer=4, n_head=4, n_embd=128,
+                      dropout=0.0, bias=False, tie_weights=False, **MODERN)
+    train_cfg = TrainConfig(batch_size=12, max_steps=14000, learning_rate=1e-3, min_lr=1e-4,
+                            warmup_steps=200, eval_interval=1000, eval_iters=50, compile=False)
+    return Preset("cpu-modern", model, train_cfg,
+                  "CPU, modern: RoPE, RMSNorm, SwiGLU; 4 layers x 4 heads x 128 dims, context 64,"
+                  " batch 12, 14000 steps")
+
+
+def gpu_short_preset(vocab_size: int = 65) -> Preset:
+    """:func:`gpu_preset` with a schedule that ends where the model stops improving.
+
+    With 5000 steps the validation loss is lowest at step 1500 to 1750 and then rises
+    (overfitting); here the cosine decay reaches ``min_lr`` at step 2000 instead.
+    """
+    p = gpu_preset(vocab_size)
+    train_cfg = TrainConfig(**{**p.train.to_dict(), "max_steps": 2000})
+    return Preset("gpu-short", p.model, train_cfg,
+                  "GPU: the gpu preset with its schedule ending at step 2000")
+
+
+def gpu_modern_preset(vocab_size: int = 65) -> Preset:
+    """The GPU model with notebook 12's changes (RoPE, RMSNorm, SwiGLU) and the short schedule.
+
+    10.65 million parameters (no position table; SwiGLU 1024 wide has GELU's 1536-wide count).
+    """
+    p = gpu_short_preset(vocab_size)
+    model = GPTConfig(**{**p.model.to_dict(), **MODERN})
+    return Preset("gpu-modern", model, p.train,
+                  "GPU, modern: RoPE, RMSNorm, SwiGLU; 6 layers x 6 heads x 384 dims, 2000 steps")
 
 
 def fast_preset(vocab_size: int = 65) -> Preset:
@@ -460,7 +520,7 @@ class _Run:
     """What one call of :func:`train` works with, shared by its steps and evaluations."""
 
     model: nn.Module
-    step_model: nn.Module  # the model, or its torch.compile wrapper
+    step_model: nn.Module  # the model, or its torch.compile and/or DistributedDataParallel wrapper
     config: TrainConfig
     device: torch.device
     splits: dict[str, Dataset]
@@ -469,8 +529,20 @@ class _Run:
     optimizer: torch.optim.Optimizer
     scaler: torch.amp.GradScaler
     params: list[nn.Parameter]
+    rank: int = 0
+    world_size: int = 1
     start: float = field(default_factory=time.perf_counter)
     best_state: dict[str, torch.Tensor] | None = None
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def eval_model(self) -> nn.Module:
+        """The model evaluations run (inside any DistributedDataParallel wrapper: only rank 0
+        evaluates, so no other process takes part)."""
+        return getattr(self.step_model, "module", self.step_model)
 
     def lr(self, step: int) -> float:
         return lr_at(step, learning_rate=self.config.learning_rate, min_lr=self.config.min_lr,
@@ -512,15 +584,24 @@ def _compiled(model: nn.Module, config: TrainConfig, device: torch.device,
     return torch.compile(model) if want else model
 
 
+def _distributed(model: nn.Module, device: torch.device) -> tuple[nn.Module, int, int]:
+    """Wrap ``model`` in DistributedDataParallel when torchrun started several processes."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return model, 0, 1
+    ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids), dist.get_rank(), dist.get_world_size()
+
+
 def train_step(model: nn.Module, optimizer: torch.optim.Optimizer,
                scaler: torch.amp.GradScaler, xb: torch.Tensor, yb: torch.Tensor, *, lr: float,
                grad_clip: float, device: torch.device) -> torch.Tensor:
-    """One optimisation step at learning rate ``lr``; returns the batch loss (detached).
+    """One optimisation step on one device and one batch; returns the batch loss (detached).
 
     Set the learning rate, move the batch to ``device``, forward under autocast (CUDA only) to
     the loss, ``zero_grad``, ``backward`` (through the scaler, which passes straight through
     unless float16), clip the gradient norm to ``grad_clip`` when it is positive (after
-    unscaling), step and update the scaler. Notebook 10 writes this function out in a cell.
+    unscaling), step and update the scaler. Notebook 10 writes this function out in a cell;
+    :func:`train` runs it whenever one process trains without gradient accumulation.
     """
     for group in optimizer.param_groups:
         group["lr"] = lr
@@ -539,15 +620,45 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer,
 
 
 def _train_step(run: _Run, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> torch.Tensor:
-    """One step of :func:`train`: :func:`train_step` with the run's model, optimiser, scaler."""
-    return train_step(run.step_model, run.optimizer, run.scaler, xb, yb, lr=lr,
-                      grad_clip=run.config.grad_clip, device=run.device)
+    """One optimisation step on a global batch at learning rate ``lr``; returns its mean loss.
+
+    This process takes its share of the batch in ``grad_accum`` micro-batches. Each backward adds
+    the micro-batch's gradient (its loss divided by ``grad_accum``) into ``.grad``; under
+    DistributedDataParallel only the last one all-reduces (``no_sync`` skips the others), which
+    averages the gradients of all processes. Then one clip and one optimiser step, as for a single
+    batch.
+    """
+    if run.world_size == 1 and run.config.grad_accum == 1:   # one device, one batch
+        return train_step(run.step_model, run.optimizer, run.scaler, xb, yb, lr=lr,
+                          grad_clip=run.config.grad_clip, device=run.device)
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr
+    run.optimizer.zero_grad(set_to_none=True)
+    accum = run.config.grad_accum
+    total = torch.zeros((), device=run.device)
+    for i, (mx, my) in enumerate(shard_batch(xb, yb, run.rank, run.world_size, accum)):
+        mx = mx.to(run.device, non_blocking=True)
+        my = my.to(run.device, non_blocking=True)
+        last = i == accum - 1
+        sync = contextlib.nullcontext() if last or run.world_size == 1 else run.step_model.no_sync()
+        with sync:
+            with autocast_context(run.device):
+                _, loss = run.step_model(mx, my)
+            loss = loss / accum
+            run.scaler.scale(loss).backward()  # the scaler passes through unless float16
+        total += loss.detach().float()
+    if run.config.grad_clip > 0:
+        run.scaler.unscale_(run.optimizer)
+        nn.utils.clip_grad_norm_(run.params, run.config.grad_clip)
+    run.scaler.step(run.optimizer)
+    run.scaler.update()
+    return mean_over_processes(total)
 
 
 def _evaluate(run: _Run, step: int, train_seconds: float) -> None:
     """Estimate both losses, record them, keep the best weights, call the callback."""
     cfg = run.config
-    losses = estimate_loss(run.step_model, run.splits, batch_size=cfg.batch_size,
+    losses = estimate_loss(run.eval_model, run.splits, batch_size=cfg.batch_size,
                            eval_iters=cfg.eval_iters, device=run.device)
     record = {"step": step, "train": losses["train"], "val": losses.get("val"),
               "elapsed": time.perf_counter() - run.start, "train_seconds": train_seconds}
@@ -603,6 +714,11 @@ def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: Tra
     ``compile`` (default: ``config.compile``) wraps the model in ``torch.compile`` on CUDA (or on
     the CPU when asked for explicitly with ``compile=True``; never on MPS). The model is trained in
     place and stays on ``device``.
+
+    Started by torchrun (after :func:`course_utils.gpt.distributed.init_distributed`), every
+    process runs this same function: the model is wrapped in DistributedDataParallel, each process
+    trains on its share of every global batch, and only rank 0 evaluates, keeps the best weights,
+    calls ``callback`` and shows progress.
     """
     _check_train_args(model, train_data, val_data, config)
     device = torch.device(device) if device is not None else _model_device(model)
@@ -610,22 +726,27 @@ def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: Tra
     model.to(device)
     model.train()
     splits = {"train": train_data} if val_data is None else {"train": train_data, "val": val_data}
-    run = _Run(model=model, step_model=_compiled(model, config, device, compile), config=config,
+    step_model, rank, world_size = _distributed(_compiled(model, config, device, compile), device)
+    if config.batch_size % (world_size * config.grad_accum):
+        raise ValueError(f"batch_size ({config.batch_size}) must be a multiple of the number of "
+                         f"processes times grad_accum ({world_size} x {config.grad_accum}).")
+    run = _Run(model=model, step_model=step_model, config=config,
                device=device, splits=splits, callback=callback,
                result=TrainResult(tokens_per_step=config.batch_size
                                   * getattr(train_data, "block_size", 0)),
                optimizer=configure_optimizer(model, config, device), scaler=grad_scaler(device),
-               params=[p for p in model.parameters() if p.requires_grad])
+               params=[p for p in model.parameters() if p.requires_grad],
+               rank=rank, world_size=world_size)
     loader = random_batches(train_data, config.batch_size, config.max_steps, seed=config.seed,
                             pin_memory=device.type == "cuda")
     step_losses: list[torch.Tensor] = []
     train_time = 0.0
-    bar = progress(total=config.max_steps, unit="step", **({} if show_progress else
-                                                           {"disable": True}))
+    bar = progress(total=config.max_steps, unit="step",
+                   **({} if show_progress and run.is_main else {"disable": True}))
     tick = time.perf_counter()
     try:
         for step, (xb, yb) in enumerate(loader):
-            if step % config.eval_interval == 0:
+            if step % config.eval_interval == 0 and run.is_main:
                 train_time += _seconds_since(tick, device)
                 _evaluate(run, step, train_time)
                 tick = time.perf_counter()
@@ -636,8 +757,9 @@ def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: Tra
                            train_time + time.perf_counter() - tick)
         train_time += _seconds_since(tick, device)
         run.result.steps = len(step_losses)
-        _evaluate(run, run.result.steps, train_time)
-        _restore_best(run)
+        if run.is_main:
+            _evaluate(run, run.result.steps, train_time)
+            _restore_best(run)
     finally:
         bar.close()
     result = run.result
