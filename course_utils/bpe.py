@@ -43,6 +43,7 @@ __all__ = [
     "learn_merges_simple",
     "merge_pair",
     "most_frequent_pair",
+    "pair_index",
     "split_into_chunks",
     "train_bpe",
 ]
@@ -162,6 +163,18 @@ def learn_merges_simple(chunks: Mapping[tuple[int, ...], int], n_merges: int,
     return merges
 
 
+def pair_index(words: Sequence[list[int]], weight: Sequence[int]
+               ) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], set[int]]]:
+    """Pair counts over all chunks (each weighted by its count), and which chunks hold each pair."""
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    where: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for w, word in enumerate(words):
+        for pair in zip(word, word[1:]):
+            counts[pair] += weight[w]
+            where[pair].add(w)
+    return counts, where
+
+
 def learn_merges_incremental(chunks: Mapping[tuple[int, ...], int], n_merges: int,
                              min_count: int = 2) -> list[tuple[int, int]]:
     """The same merges as :func:`learn_merges_simple`, updating only what a merge changed.
@@ -173,12 +186,7 @@ def learn_merges_incremental(chunks: Mapping[tuple[int, ...], int], n_merges: in
     """
     words = [list(word) for word in chunks]
     weight = list(chunks.values())
-    counts: dict[tuple[int, int], int] = defaultdict(int)
-    where: dict[tuple[int, int], set[int]] = defaultdict(set)
-    for w, word in enumerate(words):
-        for pair in zip(word, word[1:]):
-            counts[pair] += weight[w]
-            where[pair].add(w)
+    counts, where = pair_index(words, weight)
     heap = [(-count, pair) for pair, count in counts.items()]
     heapq.heapify(heap)
     merges: list[tuple[int, int]] = []
@@ -362,8 +370,6 @@ class BPETokenizer:
         With ``allow_special=True`` the names of special tokens inside the text (``"[EOS]"``) are
         encoded as their single ids; otherwise they are ordinary text, split like any other.
         """
-        if not isinstance(text, str):
-            raise TypeError(f"encode() needs a string, got {type(text).__name__}.")
         if not allow_special or not self.special_tokens:
             return self._encode_ordinary(text)
         names = sorted(self.special_tokens, key=len, reverse=True)
@@ -389,10 +395,10 @@ class BPETokenizer:
         """The pieces ``text`` is cut into, as strings (handy for showing a tokenisation)."""
         return [self.token_str(i) for i in self.encode(text)]
 
-    # --- saving -------------------------------------------------------------------------------------
+    # --- saving ---------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (strings, ints and lists) that :meth:`from_dict` turns back into a tokenizer."""
+        """Plain data (strings, ints, lists) that :meth:`from_dict` turns back into a tokenizer."""
         return {
             "format": FORMAT,
             "split_pattern": self.split_pattern,

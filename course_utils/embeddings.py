@@ -39,6 +39,7 @@ __all__ = [
     "negative_sampling_distribution",
     "skipgram_loss",
     "skipgram_gradients",
+    "skipgram_step",
     "SkipGram",
     "train_skipgram",
 ]
@@ -96,11 +97,6 @@ class BagOfWords:
 
     def __init__(self, *, stop_words: Iterable[str] | None = STOP_WORDS, binary: bool = True,
                  min_count: int = 1) -> None:
-        if stop_words is not None and (isinstance(stop_words, str)
-                                       or not isinstance(stop_words, Iterable)):
-            raise TypeError("stop_words must be a collection of words, or None.")
-        if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
-            raise ValueError(f"min_count must be an integer of at least 1, got {min_count!r}.")
         self.stop_words = frozenset(stop_words or ())
         self.binary = bool(binary)
         self.min_count = min_count
@@ -144,17 +140,20 @@ class BagOfWords:
 def _as_2d(x: Any, name: str) -> tuple[np.ndarray, bool]:
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
-    if x is None or isinstance(x, (str, bytes)):
-        raise TypeError(f"{name} must be a vector or a matrix of numbers, got {type(x).__name__}.")
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must hold numbers only ({exc}).") from exc
-    if arr.ndim not in (1, 2) or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty vector or matrix, got shape {arr.shape}.")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"{name} contains NaN or infinity.")
+    arr = np.asarray(x, dtype=float)
+    if arr.ndim not in (1, 2) or arr.size == 0 or not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be a non-empty vector or matrix of finite numbers (no NaN "
+                         f"or infinity), got shape {arr.shape}.")
     return (arr[None, :], True) if arr.ndim == 1 else (arr, False)
+
+
+def _unit_rows(M: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (zero rows stay zero). Each row is first divided by its largest
+    entry, so squaring cannot overflow or underflow (1e155 ** 2 is infinite in float64)."""
+    top = np.abs(M).max(axis=1, keepdims=True)
+    M = M / np.where(top == 0, 1.0, top)
+    length = np.linalg.norm(M, axis=1, keepdims=True)
+    return M / np.where(length == 0, 1.0, length)
 
 
 def cosine_similarity(a: Any, b: Any) -> Any:
@@ -169,11 +168,8 @@ def cosine_similarity(a: Any, b: Any) -> Any:
     if A.shape[1] != B.shape[1]:
         raise ValueError(f"a and b need the same length of vectors, got {A.shape[1]} and "
                          f"{B.shape[1]}.")
-    na = np.linalg.norm(A, axis=1, keepdims=True)
-    nb = np.linalg.norm(B, axis=1, keepdims=True)
-    na[na == 0] = 1.0
-    nb[nb == 0] = 1.0
-    sims = (A / na) @ (B / nb).T
+    A, B = _unit_rows(A), _unit_rows(B)
+    sims = A @ B.T
     if a_vec and b_vec:
         return float(sims[0, 0])
     if a_vec:
@@ -184,8 +180,6 @@ def cosine_similarity(a: Any, b: Any) -> Any:
 
 
 def _lookup(word: str, vocabulary: Sequence[str], index: dict[str, int]) -> int:
-    if not isinstance(word, str):
-        raise TypeError(f"words must be strings, got {type(word).__name__}.")
     if word not in index:
         raise KeyError(f"{word!r} is not in the vocabulary of {len(vocabulary)} words.")
     return index[word]
@@ -206,8 +200,6 @@ def nearest_neighbours(word: str | Any, vectors: Any, vocabulary: Sequence[str],
     Returns ``[(word, similarity), ...]``, most similar first.
     """
     V = _check_vectors(vectors, vocabulary)
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}.")
     index = {w: i for i, w in enumerate(vocabulary)}
     skip = {index[w] for w in exclude if w in index}
     if isinstance(word, str):
@@ -216,8 +208,6 @@ def nearest_neighbours(word: str | Any, vectors: Any, vocabulary: Sequence[str],
         skip.add(i)
     else:
         query, _ = _as_2d(word, "word")
-        if query.shape != (1, V.shape[1]):
-            raise ValueError(f"a query vector must have length {V.shape[1]}.")
         query = query[0]
     sims = cosine_similarity(query, V)
     order = [j for j in np.argsort(-sims, kind="stable") if j not in skip][:k]
@@ -234,7 +224,7 @@ def analogy(a: str, b: str, c: str, vectors: Any, vocabulary: Sequence[str],
     V = _check_vectors(vectors, vocabulary)
     index = {w: i for i, w in enumerate(vocabulary)}
     ia, ib, ic = (_lookup(w, vocabulary, index) for w in (a, b, c))
-    unit = V / np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
+    unit = _unit_rows(V)
     query = unit[ib] - unit[ia] + unit[ic]
     return nearest_neighbours(query, V, vocabulary, k=k, exclude=(a, b, c))
 
@@ -246,8 +236,9 @@ class WordVocabulary:
     """Words kept for training (count >= ``min_count``), most frequent first, with their counts."""
 
     def __init__(self, words: Sequence[str], counts: Sequence[int]) -> None:
-        if len(words) != len(counts) or not words:
-            raise ValueError("words and counts must be non-empty and of the same length.")
+        if len(words) != len(counts) or not words or len(set(words)) != len(words):
+            raise ValueError("words and counts must be non-empty and of the same length, and no "
+                             "word may be listed twice.")
         self.itos = list(words)
         self.counts = np.asarray(counts, dtype=np.int64)
         self.stoi = {w: i for i, w in enumerate(self.itos)}
@@ -265,14 +256,11 @@ class WordVocabulary:
 
 def build_word_vocabulary(words: Sequence[str], min_count: int = 5) -> WordVocabulary:
     """Keep the words seen at least ``min_count`` times, most frequent first (ties alphabetical)."""
-    if isinstance(words, str):
-        raise TypeError("words must be a list of words; call tokenize_words(text) first.")
-    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
-        raise ValueError(f"min_count must be an integer of at least 1, got {min_count!r}.")
     counts = Counter(words)
     kept = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
-    if not kept:
-        raise ValueError(f"No word occurs {min_count} times or more.")
+    if isinstance(words, str) or not kept:
+        raise ValueError(f"words must be a list of words (tokenize_words(text)) of which some "
+                         f"occur {min_count} times or more.")
     return WordVocabulary(kept, [counts[w] for w in kept])
 
 
@@ -283,12 +271,19 @@ def subsample(ids: np.ndarray, counts: np.ndarray, t: float = 1e-3,
     stop crowding every window, and rarer words get more of the training."""
     ids = np.asarray(ids, dtype=np.int64)
     counts = np.asarray(counts, dtype=float)
-    if t <= 0:
-        raise ValueError(f"t must be positive, got {t}.")
     rng = np.random.default_rng() if rng is None else rng
     freq = counts / counts.sum()
     keep = np.minimum(1.0, np.sqrt(t / freq))
     return ids[rng.random(len(ids)) < keep[ids]]
+
+
+def _word_ids(ids: Any) -> np.ndarray:
+    """A 1-D array of integer word ids; floats (NaN above all) are refused, not cast."""
+    arr = np.asarray(ids)
+    if arr.ndim != 1 or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
+        raise ValueError(f"ids must be a 1-D sequence of integer word ids, got dtype {arr.dtype} "
+                         f"and shape {arr.shape}.")
+    return arr.astype(np.int64)
 
 
 def skipgram_pairs(ids: Any, window: int) -> np.ndarray:
@@ -300,9 +295,7 @@ def skipgram_pairs(ids: Any, window: int) -> np.ndarray:
     >>> skipgram_pairs([10, 11, 12], window=1).tolist()
     [[10, 11], [11, 10], [11, 12], [12, 11]]
     """
-    ids = np.asarray(ids, dtype=np.int64)
-    if ids.ndim != 1:
-        raise ValueError(f"ids must be 1-D, got shape {ids.shape}.")
+    ids = _word_ids(ids)
     if isinstance(window, bool) or not isinstance(window, int) or window < 1:
         raise ValueError(f"window must be a positive integer, got {window!r}.")
     n = len(ids)
@@ -321,8 +314,9 @@ def skipgram_pairs(ids: Any, window: int) -> np.ndarray:
 def negative_sampling_distribution(counts: Any, power: float = 0.75) -> np.ndarray:
     """Probabilities proportional to ``count ** power`` (word2vec's 3/4 power)."""
     counts = np.asarray(counts, dtype=float)
-    if counts.ndim != 1 or counts.size == 0 or (counts < 0).any() or counts.sum() == 0:
-        raise ValueError("counts must be a non-empty 1-D array of non-negative counts.")
+    if counts.ndim != 1 or not np.isfinite(counts).all() or (counts < 0).any() \
+            or counts.sum() == 0:
+        raise ValueError("counts must be a non-empty 1-D array of finite, non-negative counts.")
     p = counts ** power
     return p / p.sum()
 
@@ -335,19 +329,8 @@ def skipgram_loss(v_centre: torch.Tensor, u_context: torch.Tensor,
 
     Shapes: ``v_centre`` (B, d), ``u_context`` (B, d), ``u_negative`` (B, K, d).
     """
-    for name, t, nd in (("v_centre", v_centre, 2), ("u_context", u_context, 2),
-                        ("u_negative", u_negative, 3)):
-        if not isinstance(t, torch.Tensor):
-            raise TypeError(f"{name} must be a torch tensor, got {type(t).__name__}.")
-        if t.ndim != nd:
-            raise ValueError(f"{name} must have {nd} dimensions, got shape {tuple(t.shape)}.")
-    if u_context.shape != v_centre.shape or u_negative.shape[0] != v_centre.shape[0] \
-            or u_negative.shape[2] != v_centre.shape[1]:
-        raise ValueError(f"shapes do not fit: v_centre {tuple(v_centre.shape)}, u_context "
-                         f"{tuple(u_context.shape)}, u_negative {tuple(u_negative.shape)}; expected "
-                         "(B, d), (B, d) and (B, K, d).")
     pos = (u_context * v_centre).sum(-1)                              # (B,)
-    neg = torch.bmm(u_negative, v_centre.unsqueeze(-1)).squeeze(-1)   # (B, K)
+    neg = (u_negative * v_centre.unsqueeze(1)).sum(-1)                # (B, K)
     return -(F.logsigmoid(pos) + F.logsigmoid(-neg).sum(-1)).mean()
 
 
@@ -363,10 +346,9 @@ def skipgram_gradients(v_centre: torch.Tensor, u_context: torch.Tensor,
         \frac{\partial L}{\partial u_o} = (\sigma(s_o) - 1)\,v_c,\quad
         \frac{\partial L}{\partial u_k} = \sigma(s_k)\,v_c.
     """
-    skipgram_loss(v_centre, u_context, u_negative)  # validates the shapes
     b = v_centre.shape[0]
     s_o = (u_context * v_centre).sum(-1, keepdim=True)                   # (B, 1)
-    s_k = torch.bmm(u_negative, v_centre.unsqueeze(-1))                  # (B, K, 1)
+    s_k = (u_negative * v_centre.unsqueeze(1)).sum(-1, keepdim=True)     # (B, K, 1)
     g_o = torch.sigmoid(s_o) - 1.0
     g_k = torch.sigmoid(s_k)
     d_v = (g_o * u_context + (g_k * u_negative).sum(1)) / b
@@ -383,9 +365,6 @@ class SkipGram(nn.Module):
 
     def __init__(self, vocab_size: int, dim: int) -> None:
         super().__init__()
-        for name, v in (("vocab_size", vocab_size), ("dim", dim)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}.")
         self.centre = nn.Embedding(vocab_size, dim)
         self.context = nn.Embedding(vocab_size, dim)
         nn.init.uniform_(self.centre.weight, -0.5 / dim, 0.5 / dim)
@@ -401,6 +380,17 @@ class SkipGram(nn.Module):
         return self.centre.weight.detach().cpu().numpy().copy()
 
 
+def skipgram_step(model: SkipGram, optimizer: torch.optim.Optimizer, pairs: torch.Tensor,
+                  negatives: torch.Tensor) -> float:
+    """One training step on a batch: ``pairs`` (B, 2) of (centre, context) ids and ``negatives``
+    (B, K) of noise-word ids. Returns the batch's loss."""
+    loss = model(pairs[:, 0], pairs[:, 1], negatives)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def train_skipgram(
     ids: Any,
     vocab: WordVocabulary,
@@ -413,57 +403,43 @@ def train_skipgram(
     lr: float = 0.01,
     subsample_t: float | None = 1e-3,
     seed: int = 0,
-    callback: Callable[[int, float], None] | None = None,
     log_every: int = 50,
+    callback: Callable[[int, float], None] | None = None,
     show_progress: bool = True,
 ) -> tuple[SkipGram, list[float]]:
     """Train skip-gram embeddings with negative sampling and Adam on a stream of word ids.
 
     Each epoch subsamples frequent words afresh, builds every (centre, context) pair within
-    ``window``, shuffles them and draws ``negatives`` negative words per pair from the unigram
-    distribution to the 3/4 power. ``callback(step, mean_loss)`` is called every ``log_every``
+    ``window`` and shuffles them; each batch draws ``negatives`` noise words per pair from the
+    unigram distribution to the 3/4 power. The learning rate falls linearly from ``lr`` to 0
+    over the run, as in word2vec. ``callback(step, mean_loss)`` is called every ``log_every``
     steps (for a live chart). Returns the model and the mean loss of every logged stretch.
     """
-    ids = np.asarray(ids, dtype=np.int64)
-    if ids.ndim != 1 or len(ids) < 2:
-        raise ValueError("ids must be a 1-D sequence of at least two word ids.")
-    if ids.min() < 0 or ids.max() >= len(vocab):
-        raise ValueError(f"ids must lie between 0 and {len(vocab) - 1} (the vocabulary size).")
-    for name, v in (("epochs", epochs), ("batch_size", batch_size), ("negatives", negatives),
-                    ("log_every", log_every)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}.")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr}.")
+    ids = _word_ids(ids)
+    if len(ids) < 2 or ids.min() < 0 or ids.max() >= len(vocab) or not lr > 0:
+        raise ValueError(f"ids must hold at least two word ids between 0 and {len(vocab) - 1} "
+                         f"(the vocabulary size), and lr must be positive (got {lr}).")
     rng = np.random.default_rng(seed)
+    generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model = SkipGram(len(vocab), dim)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     noise = torch.as_tensor(negative_sampling_distribution(vocab.counts), dtype=torch.float)
-    gen = torch.Generator().manual_seed(seed)
-
     batches = []
     for _ in range(epochs):
         kept = subsample(ids, vocab.counts, subsample_t, rng) if subsample_t else ids
         pairs = skipgram_pairs(kept, window)
-        pairs = torch.as_tensor(pairs[rng.permutation(len(pairs))])
-        batches.extend(pairs[i:i + batch_size] for i in range(0, len(pairs), batch_size))
-
-    history: list[float] = []
-    running: list[float] = []
-    bar_options: dict[str, Any] = {} if show_progress else {"disable": True}
-    for step, batch in enumerate(progress(batches, desc="skip-gram", unit="batch", **bar_options),
-                                 start=1):
-        neg = torch.multinomial(noise, batch.shape[0] * negatives, replacement=True,
-                                generator=gen).view(batch.shape[0], negatives)
-        loss = model(batch[:, 0], batch[:, 1], neg)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        running.append(loss.item())
-        if step % log_every == 0 or step == len(batches):
-            history.append(float(np.mean(running)))
+        batches += torch.as_tensor(pairs[rng.permutation(len(pairs))]).split(batch_size)
+    history, running = [], []
+    quiet = {} if show_progress else {"disable": True}
+    for step, pairs in enumerate(progress(batches, desc="skip-gram", **quiet)):
+        optimizer.param_groups[0]["lr"] = lr * (1 - step / len(batches))
+        noise_ids = torch.multinomial(noise, len(pairs) * negatives, replacement=True,
+                                      generator=generator).view(len(pairs), negatives)
+        running.append(skipgram_step(model, optimizer, pairs, noise_ids))
+        if (step + 1) % log_every == 0 or step + 1 == len(batches):
+            history.append(sum(running) / len(running))
             running = []
             if callback is not None:
-                callback(step, history[-1])
+                callback(step + 1, history[-1])
     return model, history

@@ -47,10 +47,8 @@ __all__ = [
 
 def _as_labels(y: Any, n: int, name: str = "y") -> np.ndarray:
     arr = _as_float_array(y, name)
-    if arr.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), one label per point, got {arr.shape}.")
-    if not np.all((arr == 0) | (arr == 1)):
-        raise ValueError(f"{name} must contain only the labels 0 and 1, got {np.unique(arr)}.")
+    if arr.shape != (n,) or not np.all((arr == 0) | (arr == 1)):
+        raise ValueError(f"{name} must hold one label, 0 or 1, per point: shape ({n},).")
     return arr.astype(int)
 
 
@@ -184,8 +182,6 @@ def state_after(trace: list[PerceptronStep], k: int, *, w0: Any = None,
     """
     if not isinstance(trace, list) or not all(isinstance(s, PerceptronStep) for s in trace):
         raise TypeError("trace must be the list returned by perceptron_trace().")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an integer, got {type(k).__name__}.")
     if not 0 <= k <= len(trace):
         raise ValueError(f"k must be between 0 and {len(trace)} (the number of steps), got {k}.")
     if k == 0:

@@ -1,11 +1,29 @@
-"""Shared fixtures: an isolated cache and data folder, and a small HTTP server on 127.0.0.1."""
+"""Shared fixtures: an isolated cache and data folder, a small HTTP server on 127.0.0.1, and
+:func:`load_script` for the repository's scripts (``from conftest import load_script``)."""
 
 from __future__ import annotations
 
 import http.server
+import importlib.util
+import sys
 import threading
+from pathlib import Path
+from types import ModuleType
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_script(relative: str) -> ModuleType:
+    """Import a script of the repository (``course.py``, ``tools/x.py``) as a module, once."""
+    name = "script_" + Path(relative).stem
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / relative)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while it executes
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 @pytest.fixture

@@ -119,10 +119,27 @@ def test_malformed_extra_is_a_clear_error(saved, extra):
         gpt.load_checkpoint(path)
 
 
-def test_tokenizer_must_fit_the_model_vocabulary(tmp_path):
-    path = gpt.save_checkpoint(tmp_path / "m.pt", _model(), tokenizer=CharTokenizer.from_text("abc"))
+def test_tokenizer_must_fit_the_model_vocabulary(saved, tmp_path):
+    with pytest.raises(ValueError, match="tokenizer has 3 symbols but the model's vocabulary"):
+        gpt.save_checkpoint(tmp_path / "x.pt", _model(), tokenizer=CharTokenizer.from_text("abc"))
+    assert not (tmp_path / "x.pt").exists()
+    path, _ = saved
+    payload = _payload(path)
+    payload["tokenizer"] = CharTokenizer.from_text("abc").to_dict()
+    _rewrite(path, payload)
     with pytest.raises(ValueError, match="tokenizer has 3 symbols but the model has a vocabulary "
                                          "of 11"):
+        gpt.load_checkpoint(path)
+
+
+def test_tensors_in_extra_are_covered_by_the_checksum(tmp_path):
+    big = torch.arange(5000, dtype=torch.float32)  # repr() would elide most of it
+    path = gpt.save_checkpoint(tmp_path / "m.pt", _model(), extra={"curve": big})
+    assert torch.equal(gpt.load_checkpoint(path).extra["curve"], big)
+    payload = _payload(path)
+    payload["extra"]["curve"][2500] = -1.0
+    _rewrite(path, payload, reseal=False)
+    with pytest.raises(ValueError, match="do not match the checksum"):
         gpt.load_checkpoint(path)
 
 

@@ -1,14 +1,12 @@
 """The stdlib-only entry point course.py: argument handling and when it reinstalls."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("course_entry", ROOT / "course.py")
-course = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(course)
+course = load_script("course.py")
 
 
 def test_help_and_unknown_command(capsys):

@@ -21,6 +21,7 @@ from course_utils.embeddings import (
     skipgram_gradients,
     skipgram_loss,
     skipgram_pairs,
+    skipgram_step,
     subsample,
     tokenize_words,
     train_skipgram,
@@ -73,8 +74,6 @@ def test_bag_of_words_bad_inputs():
         BagOfWords().transform(["x"])
     with pytest.raises(ValueError, match="stop words"):
         BagOfWords().fit(["the and of"])
-    with pytest.raises(ValueError):
-        BagOfWords(min_count=0)
 
 
 def test_cosine_similarity_matches_sklearn_and_torch():
@@ -98,7 +97,7 @@ def test_cosine_similarity_bad_inputs():
         cosine_similarity(np.ones((2, 2, 2)), np.ones(2))
     with pytest.raises(ValueError, match="NaN"):
         cosine_similarity([np.nan, 1.0], [1.0, 1.0])
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError):
         cosine_similarity("abc", [1.0])
 
 
@@ -115,8 +114,6 @@ def test_nearest_neighbours_and_analogy_on_constructed_vectors():
         nearest_neighbours("prince", V, vocab)
     with pytest.raises(ValueError):
         nearest_neighbours("king", V, vocab[:3])
-    with pytest.raises(ValueError):
-        nearest_neighbours("king", V, vocab, k=0)
 
 
 def test_skipgram_pairs():
@@ -147,7 +144,7 @@ def test_vocabulary_subsampling_and_noise():
     assert 0.7 < share < 0.8  # "0" is kept with prob sqrt(0.01/0.9) = 0.105, "1" with 0.316
     with pytest.raises(ValueError):
         build_word_vocabulary(words, min_count=10)
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError):
         build_word_vocabulary("a a b", min_count=1)
 
 
@@ -175,16 +172,36 @@ def test_skipgram_gradients_match_autograd():
     assert torch.allclose(d_neg, neg.grad)
 
 
-def test_skipgram_loss_bad_shapes():
-    v, u, neg = _random_batch()
-    with pytest.raises(ValueError, match="dimensions"):
-        skipgram_loss(v, u, neg[:, 0])
-    with pytest.raises(ValueError, match="do not fit"):
-        skipgram_loss(v, u[:3], neg)
-    with pytest.raises(TypeError):
-        skipgram_loss(v.numpy(), u, neg)
-    with pytest.raises(ValueError):
-        SkipGram(0, 5)
+def test_review_cases_fail_loudly_or_give_the_right_answer():
+    from course_utils.embeddings import WordVocabulary
+
+    with pytest.raises(ValueError, match="integer word ids"):
+        skipgram_pairs([1.0, np.nan, 2.0], window=1)
+    with pytest.raises(ValueError, match="finite"):
+        negative_sampling_distribution([3.0, np.nan, 1.0])
+    with pytest.raises(ValueError, match="twice"):
+        WordVocabulary(["a", "a"], [3, 2])
+    assert cosine_similarity([1, 1, 1], [1e155] * 3) == pytest.approx(1.0)
+    assert cosine_similarity([1e-170, 2e-170], [1, 2]) == pytest.approx(1.0)
+    assert cosine_similarity([0, 0], [1, 2]) == 0.0
+
+
+def test_skipgram_step_is_one_adam_step_on_the_loss():
+    torch.manual_seed(0)
+    model, twin = SkipGram(7, 4), SkipGram(7, 4)
+    twin.load_state_dict(model.state_dict())
+    pairs, noise = torch.tensor([[0, 1], [2, 3], [4, 5]]), torch.tensor([[6, 2], [1, 0], [3, 3]])
+    opt, twin_opt = torch.optim.Adam(model.parameters(), lr=0.1), torch.optim.Adam(
+        twin.parameters(), lr=0.1)
+    for _ in range(3):
+        loss = skipgram_step(model, opt, pairs, noise)
+        twin_loss = twin(pairs[:, 0], pairs[:, 1], noise)
+        twin_opt.zero_grad()
+        twin_loss.backward()
+        twin_opt.step()
+        assert loss == pytest.approx(twin_loss.item())
+    assert torch.equal(model.centre.weight, twin.centre.weight)
+    assert not torch.equal(model.context.weight, torch.zeros(7, 4))
 
 
 def test_training_lowers_the_loss_and_groups_words():

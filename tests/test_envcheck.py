@@ -45,16 +45,33 @@ def test_bad_switch_value_is_reported_not_fatal(monkeypatch, capsys):
 
 def test_check_env_command_runs_with_a_bad_switch(monkeypatch, capfd):
     """`python3 course.py check-env` (past its set-up) in a fresh process with COURSE_FAST=maybe."""
-    import importlib.util
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("course_entry", root / "course.py")
-    course = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(course)
+    from conftest import ROOT as root
+    from conftest import load_script
+
+    course = load_script("course.py")
     monkeypatch.setenv("COURSE_FAST", "maybe")
     monkeypatch.setenv("PYTHONPATH", str(root))
     assert course.cmd_check_env(Path(sys.executable), []) == 1
     out = capfd.readouterr().out
     assert "COURSE_FAST='maybe' is not understood" in out and "numpy" in out
+
+def test_torch_build_says_cuda_or_cpu_only(monkeypatch):
+    import sys
+    import types
+
+    from course_utils.envcheck import torch_build
+
+    def fake(version, cuda, mps=False):
+        backends = types.SimpleNamespace(mps=types.SimpleNamespace(is_built=lambda: mps))
+        return types.SimpleNamespace(__version__=version, backends=backends,
+                                     version=types.SimpleNamespace(cuda=cuda, hip=None))
+
+    monkeypatch.setitem(sys.modules, "torch", fake("2.14.1+cu130", "13.0"))
+    assert torch_build().startswith("2.14.1+cu130, with CUDA 13.0") and "CPU-only" in torch_build()
+    monkeypatch.setitem(sys.modules, "torch", fake("2.13.0+cpu", None))
+    assert torch_build() == "2.13.0+cpu, CPU only"
+    monkeypatch.setitem(sys.modules, "torch", fake("2.13.0", None, mps=True))
+    assert "MPS" in torch_build()

@@ -1,14 +1,12 @@
 """The author tool that stores notebooks: what it strips and what it keeps."""
 
-import importlib.util
 from pathlib import Path
 
 import nbformat
+from conftest import load_script
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "execute_notebooks.py"
-spec = importlib.util.spec_from_file_location("execute_notebooks", TOOL)
-execute_notebooks = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(execute_notebooks)
+execute_notebooks = load_script("tools/execute_notebooks.py")
 
 
 def test_clean_strips_noise_and_keeps_outputs():
@@ -132,3 +130,21 @@ def test_normalize_metadata_script(tmp_path):
     result = subprocess.run([sys.executable, str(tool), str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert nbformat.read(path, as_version=4).metadata["kernelspec"] == execute_notebooks.KERNELSPEC
+
+
+def test_stored_notebooks_share_the_course_kernel_metadata():
+    """Every notebook names the course kernel as JupyterLab does and records one language_info.
+
+    (Which Python that is depends on the environment that executed them, so it is not fixed
+    here; `python3 course.py execute --metadata-only` makes them agree.)
+    """
+    notebooks = sorted((TOOL.parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    metadata = {p.name: nbformat.read(p, as_version=4).metadata for p in notebooks}
+    wrong_spec = [n for n, m in metadata.items() if m.get("kernelspec") != execute_notebooks.KERNELSPEC]
+    noisy = [n for n, m in metadata.items() if set(m) & set(execute_notebooks.NOISE_KEYS)]
+    infos = {n: m.get("language_info") for n, m in metadata.items()}
+    first = next(iter(infos.values()))
+    other_info = [n for n, info in infos.items() if info != first or not info.get("version")]
+    assert not (wrong_spec or noisy or other_info), (
+        f"kernelspec differs: {wrong_spec}; leftover metadata: {noisy}; language_info differs from "
+        f"the first notebook's: {other_info}. Run python3 course.py execute --metadata-only")

@@ -9,19 +9,15 @@ would silently replace the library's function for the rest of the notebook).
 from __future__ import annotations
 
 import ast
-import importlib.util
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-_spec = importlib.util.spec_from_file_location("sync_solutions", ROOT / "tools" / "sync_solutions.py")
-sync_solutions = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = sync_solutions  # dataclasses look their module up
-_spec.loader.exec_module(sync_solutions)
+sync_solutions = load_script("tools/sync_solutions.py")
 
 
 def _parse(source: str) -> ast.Module:

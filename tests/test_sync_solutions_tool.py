@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("sync_solutions", ROOT / "tools" / "sync_solutions.py")
-tool = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = tool  # dataclasses look their module up
-_spec.loader.exec_module(tool)
+tool = load_script("tools/sync_solutions.py")
 
 REAL_SOLUTION_CODE = tool.solution_code
 SOLUTIONS = {

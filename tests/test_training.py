@@ -8,35 +8,38 @@ import pytest
 import torch
 from sklearn.linear_model import LinearRegression, Ridge
 
+from course_utils import activations as A
+from course_utils import descent as D
+from course_utils import linear as L
+from course_utils import overfitting as O
+from course_utils import regularization as R
 from course_utils import training as T
 
 # ------------------------------------------------------------------------------------ data
 
 
 def test_noisy_curve_is_reproducible_and_centred_on_the_true_curve():
-    x1, y1 = T.make_noisy_curve(500, noise=0.2, seed=3)
-    x2, y2 = T.make_noisy_curve(500, noise=0.2, seed=3)
+    x1, y1 = O.make_noisy_curve(500, noise=0.2, seed=3)
+    x2, y2 = O.make_noisy_curve(500, noise=0.2, seed=3)
     assert np.array_equal(x1, x2) and np.array_equal(y1, y2)
     assert x1.min() >= -1 and x1.max() <= 1
-    residual = y1 - T.true_curve(x1)
+    residual = y1 - O.true_curve(x1)
     assert abs(residual.mean()) < 0.05 and abs(residual.std() - 0.2) < 0.03
-    x0, y0 = T.make_noisy_curve(20, noise=0.0)
+    x0, y0 = O.make_noisy_curve(20, noise=0.0)
     assert np.allclose(y0, np.sin(3 * x0) + 0.5 * x0)
 
 
 def test_train_val_split_partitions_the_data():
     X = np.arange(40.0).reshape(20, 2)
     y = np.arange(20.0)
-    Xt, Xv, yt, yv = T.train_val_split(X, y, val_fraction=0.25, seed=1)
+    Xt, Xv, yt, yv = L.train_val_split(X, y, val_fraction=0.25, seed=1)
     assert Xt.shape == (15, 2) and Xv.shape == (5, 2)
     assert sorted(np.concatenate([yt, yv])) == list(y)
     assert np.array_equal(Xt[:, 0] / 2, yt) and np.array_equal(Xv[:, 0] / 2, yv)
-    Xt, Xv, yt, yv = T.moons_split(100, val_fraction=0.5)
-    assert Xt.shape == (50, 2) and set(np.unique(yt)) <= {0.0, 1.0}
 
 
 def test_sparse_regression_has_only_useful_features():
-    X, y, w = T.make_sparse_regression(300, 10, 3, noise=0.0, seed=0)
+    X, y, w = O.make_sparse_regression(300, 10, 3, noise=0.0, seed=0)
     assert X.shape == (300, 10) and np.count_nonzero(w) == 3 and np.all(w[3:] == 0)
     assert np.allclose(X @ w, y)
 
@@ -45,40 +48,40 @@ def test_sparse_regression_has_only_useful_features():
 
 
 def test_fit_polynomial_matches_numpy_polyfit_without_penalty():
-    x, y = T.make_noisy_curve(60, seed=0)
+    x, y = O.make_noisy_curve(60, seed=0)
     for degree in (0, 1, 3, 7):
-        ours = T.fit_polynomial(x, y, degree)
+        ours = O.fit_polynomial(x, y, degree)
         ref = np.polyfit(x, y, degree)[::-1]  # polyfit lists the highest power first
         assert np.allclose(ours, ref, atol=1e-7)
 
 
 @pytest.mark.parametrize("lam", [1e-4, 0.1, 5.0])
 def test_fit_polynomial_with_penalty_matches_sklearn_ridge(lam):
-    x, y = T.make_noisy_curve(40, seed=1)
+    x, y = O.make_noisy_curve(40, seed=1)
     degree = 9
-    ours = T.fit_polynomial(x, y, degree, lam)
-    features = T.polynomial_features(x, degree)[:, 1:]
+    ours = O.fit_polynomial(x, y, degree, lam)
+    features = O.polynomial_features(x, degree)[:, 1:]
     ridge = Ridge(alpha=lam, fit_intercept=True, solver="svd").fit(features, y)
     assert np.allclose(ours[0], ridge.intercept_, atol=1e-6)
     assert np.allclose(ours[1:], ridge.coef_, atol=1e-6)
 
 
 def test_complexity_curve_train_error_falls_with_degree():
-    x, y = T.make_noisy_curve(30, seed=2)
-    xv, yv = T.make_noisy_curve(300, seed=3)
-    curve = T.complexity_curve(x, y, xv, yv, range(0, 12))
+    x, y = O.make_noisy_curve(30, seed=2)
+    xv, yv = O.make_noisy_curve(300, seed=3)
+    curve = O.complexity_curve(x, y, xv, yv, range(0, 12))
     assert np.all(np.diff(curve["train"]) <= 1e-10)  # nested models: never worse on train
     best = int(np.argmin(curve["validation"]))
     assert 2 <= curve["degree"][best] <= 10
     assert curve["validation"][-1] > curve["validation"][best]
     ref = LinearRegression().fit(x[:, None], y)
-    assert np.isclose(curve["train"][1], T.mse(ref.predict(x[:, None]), y))
+    assert np.isclose(curve["train"][1], L.mse(ref.predict(x[:, None]), y))
 
 
 def test_first_upturn():
-    assert T.first_upturn([5, 4, 3, 3.5, 2, 1], patience=1) == 2
-    assert T.first_upturn([5, 4, 3, 3.5, 2, 1], patience=2) == 5
-    assert T.first_upturn([1, 2, 3]) == 0
+    assert O.first_upturn([5, 4, 3, 3.5, 2, 1], patience=1) == 2
+    assert O.first_upturn([5, 4, 3, 3.5, 2, 1], patience=2) == 5
+    assert O.first_upturn([1, 2, 3]) == 0
 
 
 # ------------------------------------------------------------------------------------ penalties
@@ -89,12 +92,12 @@ def test_penalty_gradients_match_autograd():
     w = rng.normal(size=(4, 3))
     wt = torch.tensor(w, requires_grad=True)
     (0.3 * (wt**2).sum()).backward()
-    assert np.allclose(T.l2_penalty_gradient(w, 0.3), wt.grad.numpy())
-    assert np.isclose(T.l2_penalty(w, 0.3), 0.3 * (w**2).sum())
+    assert np.allclose(R.l2_penalty_gradient(w, 0.3), wt.grad.numpy())
+    assert np.isclose(R.l2_penalty(w, 0.3), 0.3 * (w**2).sum())
     wt = torch.tensor(w, requires_grad=True)
     (0.3 * wt.abs().sum()).backward()
-    assert np.allclose(T.l1_penalty_gradient(w, 0.3), wt.grad.numpy())
-    assert np.isclose(T.l1_penalty(w, 0.3), 0.3 * np.abs(w).sum())
+    assert np.allclose(R.l1_penalty_gradient(w, 0.3), wt.grad.numpy())
+    assert np.isclose(R.l1_penalty(w, 0.3), 0.3 * np.abs(w).sum())
 
 
 @pytest.mark.parametrize("weight_decay", [0.0, 0.01, 0.5])
@@ -105,20 +108,20 @@ def test_weight_decay_step_matches_torch_sgd(weight_decay):
     opt = torch.optim.SGD([p], lr=0.1, weight_decay=weight_decay)
     p.grad = torch.tensor(grad)
     opt.step()
-    assert np.allclose(T.weight_decay_step(w, grad, 0.1, weight_decay), p.detach().numpy())
+    assert np.allclose(R.weight_decay_step(w, grad, 0.1, weight_decay), p.detach().numpy())
 
 
 def test_weight_decay_equals_l2_penalty_with_half_the_rate():
     rng = np.random.default_rng(2)
     w, grad = rng.normal(size=6), rng.normal(size=6)
-    via_penalty = w - 0.05 * (grad + T.l2_penalty_gradient(w, 0.02))
-    assert np.allclose(T.weight_decay_step(w, grad, 0.05, 0.04), via_penalty)
+    via_penalty = w - 0.05 * (grad + R.l2_penalty_gradient(w, 0.02))
+    assert np.allclose(R.weight_decay_step(w, grad, 0.05, 0.04), via_penalty)
 
 
 def test_dropout_matches_nn_dropout_expectations():
     p = 0.3
     x = np.full((400, 500), 2.0)
-    ours, mask = T.dropout(x, p, rng=0, return_mask=True)
+    ours, mask = R.dropout(x, p, np.random.default_rng(0))
     torch.manual_seed(0)
     ref = torch.nn.Dropout(p).train()(torch.tensor(x)).numpy()
     for out in (ours, ref):
@@ -127,9 +130,21 @@ def test_dropout_matches_nn_dropout_expectations():
         assert np.allclose(out[kept], 2.0 / (1 - p))          # the rest are scaled by 1/(1-p)
         assert abs(out.mean() - 2.0) < 0.02                   # so the expected value is unchanged
     assert np.array_equal(mask, ours != 0)
-    assert np.array_equal(T.dropout(x, p, training=False), x)
+    out, mask = R.dropout(x, p, np.random.default_rng(0), training=False)
+    assert np.array_equal(out, x) and mask.all()
     assert np.array_equal(torch.nn.Dropout(p).eval()(torch.tensor(x)).numpy(), x)
-    assert np.array_equal(T.dropout(x, 0.0), x)
+    with pytest.raises(ValueError, match="0 <= p < 1"):
+        R.dropout(x, 1.0, np.random.default_rng(0))
+
+
+def test_dropout_backward_matches_autograd_through_the_same_mask():
+    rng = np.random.default_rng(3)
+    x, upstream = rng.normal(size=(5, 7)), rng.normal(size=(5, 7))
+    out, mask = R.dropout(x, 0.4, np.random.default_rng(1))
+    xt = torch.tensor(x, requires_grad=True)
+    (xt * torch.tensor(mask) / 0.6).backward(torch.tensor(upstream))
+    assert np.allclose(out, (xt * torch.tensor(mask) / 0.6).detach().numpy())
+    assert np.allclose(R.dropout_backward(upstream, mask, 0.4), xt.grad.numpy())
 
 
 # ------------------------------------------------------------------------------------ activations
@@ -138,29 +153,29 @@ TORCH_ACTIVATIONS = {
     "sigmoid": torch.sigmoid,
     "tanh": torch.tanh,
     "relu": torch.relu,
-    "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, T.LEAKY_SLOPE),
-    "elu": lambda z: torch.nn.functional.elu(z, T.ELU_ALPHA),
+    "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, A.LEAKY_SLOPE),
+    "elu": lambda z: torch.nn.functional.elu(z, A.ELU_ALPHA),
     "gelu": torch.nn.functional.gelu,
 }
 
 
-@pytest.mark.parametrize("name", T.ACTIVATION_NAMES)
+@pytest.mark.parametrize("name", A.ACTIVATION_NAMES)
 def test_activations_and_derivatives_match_autograd(name):
     z = np.concatenate([np.linspace(-6, 6, 97), [0.0, -1e-3, 1e-3, -30.0, 30.0]])
     zt = torch.tensor(z, requires_grad=True)
     out = TORCH_ACTIVATIONS[name](zt)
     out.sum().backward()
-    assert np.allclose(T.activation(name, z), out.detach().numpy(), atol=1e-12)
-    assert np.allclose(T.activation_derivative(name, z), zt.grad.numpy(), atol=1e-12)
+    assert np.allclose(A.activation(name, z), out.detach().numpy(), atol=1e-12)
+    assert np.allclose(A.activation_derivative(name, z), zt.grad.numpy(), atol=1e-12)
 
 
-@pytest.mark.parametrize("name", T.ACTIVATION_NAMES)
+@pytest.mark.parametrize("name", A.ACTIVATION_NAMES)
 def test_make_mlp_uses_the_same_activation(name):
     torch.manual_seed(0)
     model = T.make_mlp(3, [5], 1, activation=name)
     assert isinstance(model[0], torch.nn.Linear) and len(model) == 3
     z = torch.linspace(-3, 3, 11)
-    assert np.allclose(model[1](z).numpy(), T.activation(name, z.numpy()), atol=1e-6)
+    assert np.allclose(model[1](z).numpy(), A.activation(name, z.numpy()), atol=1e-6)
 
 
 def test_make_mlp_places_dropout_and_shapes():
@@ -172,8 +187,8 @@ def test_make_mlp_places_dropout_and_shapes():
 
 
 def test_vanishing_gradients_with_sigmoid_not_relu():
-    sig = T.depth_gradient_norms("sigmoid", depth=12)
-    relu = T.depth_gradient_norms("relu", depth=12)
+    sig = A.depth_gradient_norms("sigmoid", depth=12)
+    relu = A.depth_gradient_norms("relu", depth=12)
     assert sig.shape == (13,) and relu.shape == (13,)
     assert sig[0] / sig[-1] < 1e-3
     assert relu[0] / relu[-1] > 1e-2
@@ -183,8 +198,8 @@ def test_vanishing_gradients_with_sigmoid_not_relu():
 
 
 def _curve_data():
-    x, y = T.make_noisy_curve(30, seed=1)
-    xv, yv = T.make_noisy_curve(100, seed=2)
+    x, y = O.make_noisy_curve(30, seed=1)
+    xv, yv = O.make_noisy_curve(100, seed=2)
     return x[:, None], y, xv[:, None], yv
 
 
@@ -200,6 +215,25 @@ def test_train_model_lowers_the_loss_and_records_histories():
         final = float(torch.nn.functional.mse_loss(model(xt)[:, 0],
                                                    torch.tensor(_curve_data()[1]).float()))
     assert np.isclose(final, hist["train"][-1], rtol=1e-5)
+
+
+def test_weight_decay_in_the_loop_is_adamw_on_weights_and_spares_biases():
+    data = _curve_data()
+    torch.manual_seed(0)
+    ours, ref = T.make_mlp(1, [8], activation="tanh"), T.make_mlp(1, [8], activation="tanh")
+    ref.load_state_dict(ours.state_dict())
+    T.train_model(ours, *data, optimizer="adam", lr=0.01, epochs=5, weight_decay=0.3)
+    weights = [p for p in ref.parameters() if p.ndim == 2]
+    biases = [p for p in ref.parameters() if p.ndim == 1]
+    opt = torch.optim.AdamW([{"params": weights, "weight_decay": 0.3},
+                             {"params": biases, "weight_decay": 0.0}], lr=0.01)
+    X, y = (torch.tensor(a, dtype=torch.float32) for a in data[:2])
+    for _ in range(5):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(ref(X), y[:, None]).backward()
+        opt.step()
+    for a, b in zip(ours.parameters(), ref.parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
 
 
 def test_l2_penalty_in_the_loop_equals_sgd_weight_decay_on_weights():
@@ -221,7 +255,7 @@ def test_l2_penalty_in_the_loop_equals_sgd_weight_decay_on_weights():
 
 
 def test_penalties_shrink_weights_and_l1_makes_them_sparse():
-    X, y, _ = T.make_sparse_regression(200, 12, 3, noise=0.3, seed=0)
+    X, y, _ = O.make_sparse_regression(200, 12, 3, noise=0.3, seed=0)
     out = {}
     for name, kw in {"none": {}, "l1": {"l1": 0.05}, "l2": {"l2": 0.05}}.items():
         torch.manual_seed(0)
@@ -246,7 +280,10 @@ def test_early_stopping_stops_and_restores_the_best_weights():
 
 
 def test_train_model_classification_losses():
-    Xt, Xv, yt, yv = T.moons_split(200, noise=0.2)
+    from sklearn.datasets import make_moons
+
+    X, y = make_moons(n_samples=200, noise=0.2, random_state=0)
+    Xt, Xv, yt, yv = L.train_val_split(X, y.astype(float), val_fraction=0.5, seed=0)
     torch.manual_seed(0)
     hist = T.train_model(T.make_mlp(2, [16]), Xt, yt, Xv, yv, loss="bce", epochs=50, lr=0.05,
                          batch_size=16)
@@ -262,27 +299,27 @@ def test_train_model_classification_losses():
 def test_landscape_gradients_match_finite_differences():
     x = np.linspace(-5, 5, 21)
     eps = 1e-6
-    assert np.allclose(T.bumpy_grad(x), (T.bumpy(x + eps) - T.bumpy(x - eps)) / (2 * eps),
+    assert np.allclose(D.bumpy_grad(x), (D.bumpy(x + eps) - D.bumpy(x - eps)) / (2 * eps),
                        atol=1e-6)
     p = np.array([[0.3, -0.7], [1.2, 0.4]])
     num = np.zeros_like(p)
     for j in range(2):
         d = np.zeros(2)
         d[j] = eps
-        num[:, j] = (T.saddle(p + d) - T.saddle(p - d)) / (2 * eps)
-    assert np.allclose(T.saddle_grad(p), num, atol=1e-6)
+        num[:, j] = (D.saddle(p + d) - D.saddle(p - d)) / (2 * eps)
+    assert np.allclose(D.saddle_grad(p), num, atol=1e-6)
 
 
 def test_descend_finds_a_local_minimum_like_scipy():
     from scipy.optimize import minimize
 
     for start in (-4.0, 0.5, 3.0):
-        end = T.descend(T.bumpy_grad, np.array([start]), lr=0.05, steps=2000)[-1]
-        ref = minimize(lambda w: float(T.bumpy(w[0])), [start], method="BFGS").x
+        end = D.descend(D.bumpy_grad, np.array([start]), lr=0.05, steps=2000)[-1]
+        ref = minimize(lambda w: float(D.bumpy(w[0])), [start], method="BFGS").x
         assert np.allclose(end, ref, atol=1e-4)
-    path = T.descend(T.saddle_grad, np.array([1.0, 0.0]), lr=0.1, steps=300)
+    path = D.descend(D.saddle_grad, np.array([1.0, 0.0]), lr=0.1, steps=300)
     assert np.allclose(path[-1], [0.0, 0.0], atol=1e-6)       # exactly on the ridge: stuck
-    path = T.descend(T.saddle_grad, np.array([1.0, 1e-6]), lr=0.1, steps=400)
+    path = D.descend(D.saddle_grad, np.array([1.0, 1e-6]), lr=0.1, steps=400)
     assert np.allclose(path[-1], [0.0, 1.0], atol=1e-4)       # a nudge: escapes to a minimum
 
 
@@ -290,21 +327,21 @@ def test_descend_finds_a_local_minimum_like_scipy():
 
 
 def test_minibatch_gd_converges_to_least_squares():
-    X, y, _ = T.make_sparse_regression(256, 4, 4, noise=0.1, seed=0)
+    X, y, _ = O.make_sparse_regression(256, 4, 4, noise=0.1, seed=0)
     ref = LinearRegression().fit(X, y)
     for batch_size, lr in ((256, 0.1), (32, 0.05)):
-        out = T.minibatch_gd(X, y, batch_size=batch_size, epochs=200, lr=lr)
+        out = D.minibatch_gd(X, y, batch_size=batch_size, epochs=200, lr=lr)
         assert np.allclose(out["w"], ref.coef_, atol=2e-2)
         assert np.isclose(out["b"], ref.intercept_, atol=2e-2)
-    out = T.minibatch_gd(X, y, batch_size=64, epochs=5, lr=0.01)
+    out = D.minibatch_gd(X, y, batch_size=64, epochs=5, lr=0.01)
     assert list(out["steps"]) == [0, 4, 8, 12, 16, 20]
     assert out["loss"].shape == out["seconds"].shape == (6,)
     assert np.all(np.diff(out["seconds"]) >= 0)
 
 
 def test_minibatch_gd_step_matches_autograd():
-    X, y, _ = T.make_sparse_regression(50, 3, 3, seed=1)
-    out = T.minibatch_gd(X, y, batch_size=50, epochs=1, lr=0.1)
+    X, y, _ = O.make_sparse_regression(50, 3, 3, seed=1)
+    out = D.minibatch_gd(X, y, batch_size=50, epochs=1, lr=0.1)
     w = torch.zeros(3, requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
     loss = ((torch.tensor(X) @ w.double() + b.double() - torch.tensor(y)) ** 2).mean()
@@ -318,23 +355,23 @@ def test_schedules_match_torch_schedulers():
     opt = torch.optim.SGD([p], lr=0.4)
     step = torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
     for epoch in range(10):
-        assert np.isclose(T.step_decay(0.4, epoch, drop=0.5, every=3), opt.param_groups[0]["lr"])
+        assert np.isclose(D.step_decay(0.4, epoch, drop=0.5, every=3), opt.param_groups[0]["lr"])
         opt.step()
         step.step()
     opt = torch.optim.SGD([p], lr=0.4)
     expo = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.8)
     for epoch in range(10):
-        assert np.isclose(T.exponential_decay(0.4, epoch, gamma=0.8), opt.param_groups[0]["lr"])
+        assert np.isclose(D.exponential_decay(0.4, epoch, gamma=0.8), opt.param_groups[0]["lr"])
         opt.step()
         expo.step()
-    assert T.inverse_time_decay(1.0, 4, k=0.5) == pytest.approx(1 / 3)
+    assert D.inverse_time_decay(1.0, 4, k=0.5) == pytest.approx(1 / 3)
 
 
 def test_decay_helps_stochastic_gradient_descent():
-    X, y, _ = T.make_sparse_regression(200, 5, 5, noise=0.5, seed=0)
-    const = T.minibatch_gd(X, y, batch_size=1, epochs=30, lr=0.05, seed=1)
-    decay = T.minibatch_gd(X, y, batch_size=1, epochs=30, lr=0.05, seed=1,
-                           schedule=lambda e: T.exponential_decay(0.05, e, gamma=0.8))
+    X, y, _ = O.make_sparse_regression(200, 5, 5, noise=0.5, seed=0)
+    const = D.minibatch_gd(X, y, batch_size=1, epochs=30, lr=0.05, seed=1)
+    decay = D.minibatch_gd(X, y, batch_size=1, epochs=30, lr=0.05, seed=1,
+                           schedule=lambda e: D.exponential_decay(0.05, e, gamma=0.8))
     assert decay["loss"][-1] < const["loss"][-1]
     assert np.allclose(decay["lr"], 0.05 * 0.8 ** np.arange(30))
 
@@ -345,8 +382,8 @@ def test_decay_helps_stochastic_gradient_descent():
 def test_momentum_recursive_equals_explicit_and_torch_sgd():
     rng = np.random.default_rng(0)
     grads = rng.normal(size=(12, 3))
-    rec = T.momentum_recursive(grads, 0.9)
-    exp = T.momentum_explicit(grads, 0.9)
+    rec = D.momentum_recursive(grads, 0.9)
+    exp = D.momentum_explicit(grads, 0.9)
     assert np.allclose(rec, exp)
     # torch.optim.SGD(momentum=beta) keeps the same velocity buffer and steps by -lr * v
     p = torch.nn.Parameter(torch.zeros(3, dtype=torch.float64))
@@ -356,76 +393,62 @@ def test_momentum_recursive_equals_explicit_and_torch_sgd():
         p.grad = torch.tensor(grads[t])
         opt.step()
         assert np.allclose((before - p.detach()).numpy(), 0.1 * rec[t])
-    assert np.allclose(T.momentum_explicit(np.ones(50), 0.9)[-1], (1 - 0.9**50) / 0.1)
-    assert np.allclose(T.momentum_recursive(grads, 0.0), grads)
+    assert np.allclose(D.momentum_explicit(np.ones(50), 0.9)[-1], (1 - 0.9**50) / 0.1)
+    assert np.allclose(D.momentum_recursive(grads, 0.0), grads)
+
+
 
 
 # ------------------------------------------------------------------------------------ bad input
 
 
+def test_train_model_refuses_targets_that_would_be_truncated_or_broadcast():
+    X = np.random.default_rng(0).normal(size=(6, 2))
+    with pytest.raises(ValueError, match="integer class labels"):
+        T.train_model(T.make_mlp(2, [4], 3), X, [0, 0.5, 1, 2, 0, 1], X, [0, 1, 2, 0, 1, 2],
+                      loss="cross_entropy", epochs=1)
+    with pytest.raises(ValueError, match="integer class labels"):
+        T.train_model(T.make_mlp(2, [4], 3), X, [0, 3, 1, 2, 0, 1], X, [0, 1, 2, 0, 1, 2],
+                      loss="cross_entropy", epochs=1)
+    with pytest.raises(ValueError, match="one target column per model output"):
+        T.train_model(T.make_mlp(2, [4], 3), X, np.ones(6), X, np.ones(6), loss="mse", epochs=1)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        T.train_model(T.make_mlp(2, [4]), X, np.full(6, 2.0), X, np.ones(6), loss="bce",
+                      epochs=1)
+    hist = T.train_model(T.make_mlp(2, [4], 3), X, np.ones((6, 3)), X, np.ones((6, 3)), epochs=2)
+    assert len(hist["train"]) == 2
+    hist = T.train_model(T.make_mlp(2, [4], 3), X, np.array([0.0, 1, 2, 0, 1, 2]), X,
+                         [0, 1, 2, 0, 1, 2], loss="cross_entropy", epochs=2)
+    assert len(hist["validation"]) == 2
+
+
 @pytest.mark.parametrize(
     "call, error",
     [
-        (lambda: T.make_noisy_curve(0), ValueError),
-        (lambda: T.make_noisy_curve(10, noise=-1), ValueError),
-        (lambda: T.make_noisy_curve(10, seed="a"), TypeError),
-        (lambda: T.train_val_split(np.ones((4, 2)), np.ones(3)), ValueError),
-        (lambda: T.train_val_split(np.ones((4, 2)), np.ones(4), val_fraction=1.0), ValueError),
-        (lambda: T.train_val_split(np.ones((4, 2)), np.ones(4), val_fraction=0.01), ValueError),
-        (lambda: T.make_sparse_regression(10, 3, 5), ValueError),
-        (lambda: T.polynomial_features([1.0, np.nan], 2), ValueError),
-        (lambda: T.polynomial_features([1.0, 2.0], -1), ValueError),
-        (lambda: T.polynomial_features([1.0, 2.0], 2.5), TypeError),
-        (lambda: T.fit_polynomial([1.0, 2.0], [1.0], 1), ValueError),
-        (lambda: T.fit_polynomial([1.0, 2.0], [1.0, 2.0], 1, lam=-1), ValueError),
-        (lambda: T.mse([1.0, 2.0], [1.0]), ValueError),
-        (lambda: T.complexity_curve([1.0], [1.0], [1.0], [1.0], []), ValueError),
-        (lambda: T.first_upturn([1.0, 2.0], patience=0), ValueError),
-        (lambda: T.l2_penalty(None, 0.1), TypeError),
-        (lambda: T.l1_penalty([1.0], -0.1), ValueError),
-        (lambda: T.l2_penalty_gradient("w", 0.1), TypeError),
-        (lambda: T.weight_decay_step([1.0, 2.0], [1.0], 0.1, 0.1), ValueError),
-        (lambda: T.weight_decay_step([1.0], [1.0], 0.0, 0.1), ValueError),
-        (lambda: T.dropout([1.0], 1.0), ValueError),
-        (lambda: T.dropout([1.0], -0.1), ValueError),
-        (lambda: T.dropout([1.0], 0.5, training="yes"), TypeError),
-        (lambda: T.activation("swish", [1.0]), ValueError),
-        (lambda: T.activation(3, [1.0]), TypeError),
-        (lambda: T.activation_derivative("relu", [np.nan]), ValueError),
-        (lambda: T.make_mlp(2, 8), TypeError),
-        (lambda: T.make_mlp(2, [8, 0]), ValueError),
+        (lambda: O.make_sparse_regression(10, 3, 5), ValueError),
+        (lambda: O.fit_polynomial([1.0, 2.0], [1.0], 1), ValueError),
+        (lambda: O.fit_polynomial([1.0, 2.0], [1.0, 2.0], 1, lam=-1), ValueError),
+        (lambda: O.fit_polynomial([1.0, np.nan], [1.0, 2.0], 1), ValueError),
+        (lambda: A.activation("swish", [1.0]), ValueError),
         (lambda: T.make_mlp(2, [8], dropout=1.5), ValueError),
         (lambda: T.make_mlp(2, [8], activation="softsign"), ValueError),
-        (lambda: T.train_model("model", [[1.0]], [1.0], [[1.0]], [1.0]), TypeError),
+        (lambda: T.train_model("model", [[1.0]], [1.0], [[1.0]], [1.0]), ValueError),
         (lambda: T.train_model(T.make_mlp(1, [2]), [[1.0]], [1.0], [[1.0]], [1.0], loss="l1"),
          ValueError),
         (lambda: T.train_model(T.make_mlp(1, [2]), [[1.0]], [1.0], [[1.0]], [1.0],
                                optimizer="rmsprop"), ValueError),
         (lambda: T.train_model(T.make_mlp(1, [2]), [[1.0], [2.0]], [1.0], [[1.0]], [1.0]),
          ValueError),
-        (lambda: T.train_model(T.make_mlp(1, [2]), [[1.0]], [1.0], [[1.0]], [1.0], patience=0),
+        (lambda: T.train_model(T.make_mlp(1, [2]), [[np.nan]], [1.0], [[1.0]], [1.0]),
          ValueError),
-        (lambda: T.train_model(T.make_mlp(1, [2]), [[1.0]], [1.0], [[1.0]], [1.0], lr=-1),
+        (lambda: D.minibatch_gd(np.ones((4, 2)), np.ones(4), batch_size=5, epochs=1, lr=0.1),
          ValueError),
-        (lambda: T.saddle([1.0, 2.0, 3.0]), ValueError),
-        (lambda: T.descend("grad", [0.0], lr=0.1, steps=3), TypeError),
-        (lambda: T.descend(lambda w: np.ones(3), [0.0], lr=0.1, steps=3), ValueError),
-        (lambda: T.minibatch_gd(np.ones((4, 2)), np.ones(4), batch_size=5, epochs=1, lr=0.1),
+        (lambda: D.minibatch_gd(np.ones(4), np.ones(4), batch_size=1, epochs=1, lr=0.1),
          ValueError),
-        (lambda: T.minibatch_gd(np.ones(4), np.ones(4), batch_size=1, epochs=1, lr=0.1),
-         ValueError),
-        (lambda: T.minibatch_gd(np.ones((4, 2)), np.ones(4), batch_size=1, epochs=1, lr=0.1,
-                                schedule=0.1), TypeError),
-        (lambda: T.minibatch_gd(np.eye(4) * 100, np.ones(4), batch_size=4, epochs=200, lr=10.0),
+        (lambda: D.minibatch_gd(np.eye(4) * 100, np.ones(4), batch_size=4, epochs=200, lr=10.0),
          FloatingPointError),
-        (lambda: T.step_decay(0.1, -1), ValueError),
-        (lambda: T.exponential_decay(0.0, 1), ValueError),
-        (lambda: T.inverse_time_decay(0.1, 1.5), TypeError),
-        (lambda: T.momentum_recursive([], 0.9), ValueError),
-        (lambda: T.momentum_explicit([1.0, 2.0], 1.0), ValueError),
-        (lambda: T.momentum_explicit(None, 0.9), TypeError),
     ],
 )
 def test_bad_input_raises_clear_errors(call, error):
-    with pytest.raises(error):
+    with np.errstate(all="ignore"), pytest.raises(error):
         call()

@@ -1,7 +1,7 @@
 """Exercises of notebook 06: training neural networks well.
 
-- :data:`l2_gradient`: the gradient of the loss plus an L2 penalty.
-- :data:`inverted_dropout`: apply a given dropout mask and rescale by ``1/(1-p)``.
+- :data:`penalised_regression`: gradient descent on linear regression with L1 and L2 penalties.
+- :data:`dropout_layer`: a dropout layer with forward, backward and an inference mode.
 - :data:`early_stopping_epoch`: the epoch early stopping keeps, from a validation history.
 - :data:`momentum_velocity`: the momentum velocity as an exponentially weighted sum.
 """
@@ -12,68 +12,117 @@ from typing import Any
 
 import numpy as np
 
-from course_utils.checks import Exercise
-from course_utils.training import first_upturn
+from course_utils.checks import Exercise, Feedback
+from course_utils.overfitting import first_upturn
 
-__all__ = ["l2_gradient", "inverted_dropout", "early_stopping_epoch", "momentum_velocity"]
-
-
-# --------------------------------------------------------------------------- L2 gradient
+__all__ = ["penalised_regression", "dropout_layer", "early_stopping_epoch", "momentum_velocity"]
 
 
-def _l2_gradient_ref(grad: Any, w: Any, lam: float) -> np.ndarray:
-    return np.asarray(grad, dtype=float) + 2.0 * lam * np.asarray(w, dtype=float)
+# --------------------------------------------------------------------------- penalised regression
 
 
-l2_gradient = Exercise(
-    "The gradient with an L2 penalty",
-    reference=_l2_gradient_ref,
-    cases=[
-        (np.array([0.5, -1.0, 0.0]), np.array([2.0, 1.0, -3.0]), 0.1),
-        (np.array([[0.1, 0.2], [0.3, 0.4]]), np.array([[1.0, -1.0], [0.5, 0.0]]), 0.01),
-        (np.zeros(4), np.array([1.0, 2.0, 3.0, 4.0]), 0.5),
-        (np.array([1.0, 1.0]), np.array([5.0, -5.0]), 0.0),
-    ],
+def _penalised_regression_ref(X: Any, y: Any, l1: float, l2: float, lr: float,
+                              steps: int) -> np.ndarray:
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    w = np.zeros(X.shape[1])
+    for _ in range(steps):
+        grad = 2 * X.T @ (X @ w - y) / len(y) + l1 * np.sign(w) + 2 * l2 * w
+        w = w - lr * grad
+    return w
+
+
+def _regression_cases() -> list[tuple]:
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(40, 5))
+    y = X @ np.array([2.0, -1.0, 0.0, 0.0, 0.5]) + 0.1 * rng.normal(size=40)
+    return [(X, y, 0.0, 0.0, 0.1, 50), (X, y, 0.1, 0.0, 0.1, 50), (X, y, 0.0, 0.5, 0.1, 50),
+            (X, y, 0.2, 0.3, 0.05, 80), (X[:, :2], y, 0.0, 0.0, 0.1, 1)]
+
+
+penalised_regression = Exercise(
+    "Gradient descent with L1 and L2 penalties",
+    reference=_penalised_regression_ref,
+    cases=_regression_cases,
     hints=[
-        "The penalised loss is loss + lam * sum(w**2). Differentiate the penalty term by term.",
-        "The derivative of lam * w_i**2 with respect to w_i is 2 * lam * w_i.",
-        "Return grad + 2 * lam * w (same shape as w).",
+        "Start from w = np.zeros(number of features) and repeat `steps` times: compute the "
+        "gradient of the whole penalised loss, then step w = w - lr * grad.",
+        "The mean squared error mean((X @ w - y)**2) has the gradient 2 * X.T @ (X @ w - y) / n.",
+        "Add the penalties' gradients: l1 * np.sign(w) and 2 * l2 * w.",
     ],
     solution='''
-def l2_gradient(grad, w, lam):
-    # gradient of the data loss plus the gradient of lam * sum(w**2)
-    return grad + 2 * lam * w
+import numpy as np
+
+def penalised_regression(X, y, l1, l2, lr, steps):
+    w = np.zeros(X.shape[1])                      # start from zero weights
+    for _ in range(steps):
+        data_grad = 2 * X.T @ (X @ w - y) / len(y)  # gradient of the mean squared error
+        penalty_grad = l1 * np.sign(w) + 2 * l2 * w  # L1 pulls by a constant, L2 by 2*lam*w
+        w = w - lr * (data_grad + penalty_grad)
+    return w
 ''',
-    answer_name="l2_gradient",
+    answer_name="penalised_regression",
 )
 
 
-# --------------------------------------------------------------------------- inverted dropout
+# --------------------------------------------------------------------------- a dropout layer
 
 
-def _inverted_dropout_ref(x: Any, mask: Any, p: float) -> np.ndarray:
-    return np.asarray(x, dtype=float) * np.asarray(mask, dtype=float) / (1.0 - p)
+def _check_dropout_layer(layer_class: Any) -> Feedback:
+    p, x = 0.25, np.full((200, 50), 2.0)
+    upstream = np.random.default_rng(1).normal(size=x.shape)
+    layer = layer_class(p, seed=0)
+    out = np.asarray(layer.forward(x, training=True), dtype=float)
+    if out.shape != x.shape:
+        return Feedback(False, f"forward() in training mode returned shape {out.shape}, "
+                               f"expected {x.shape}.")
+    kept = out != 0
+    if not np.allclose(out[kept], 2.0 / (1 - p)):
+        return Feedback(False, "in training mode every kept entry must be x / (1 - p): for x = 2 "
+                               f"and p = {p}, {2 / (1 - p):.4f}.")
+    if not 0.2 < 1 - kept.mean() < 0.3:
+        return Feedback(False, f"about p = {p} of the entries should be switched off in training "
+                               f"mode; yours switched off {1 - kept.mean():.1%}.")
+    grad = np.asarray(layer.backward(upstream), dtype=float)
+    if grad.shape != x.shape or not np.allclose(grad, upstream * kept / (1 - p)):
+        return Feedback(False, "backward(grad) must pass grad / (1 - p) through exactly the entries "
+                               "the last forward() kept, and 0 elsewhere.")
+    same = np.asarray(layer.forward(x, training=False), dtype=float)
+    if not np.array_equal(same, x) or not np.allclose(layer.backward(upstream), upstream):
+        return Feedback(False, "in inference mode (training=False) forward() must return x "
+                               "unchanged and backward() the gradient unchanged.")
+    return Feedback(True, "forward and backward agree in training and inference mode.")
 
 
-inverted_dropout = Exercise(
-    "Inverted dropout with a given mask",
-    reference=_inverted_dropout_ref,
-    cases=[
-        (np.array([1.0, 2.0, 3.0, 4.0]), np.array([1, 0, 1, 1]), 0.25),
-        (np.array([[0.5, -1.0], [2.0, 3.0]]), np.array([[0, 1], [1, 0]]), 0.5),
-        (np.array([1.0, -1.0, 2.0]), np.array([True, True, True]), 0.0),
-        (np.array([4.0, 4.0, 4.0, 4.0, 4.0]), np.array([0, 0, 1, 0, 0]), 0.8),
-    ],
+dropout_layer = Exercise(
+    "A dropout layer, forward and backward",
+    validator=_check_dropout_layer,
     hints=[
-        "The mask holds 1 (or True) for units that stay on and 0 for units that are switched off.",
-        "Multiply x by the mask, then divide by the probability of staying on, 1 - p.",
+        "In forward, draw mask = rng.random(x.shape) >= p (True: keep) and store it on self; "
+        "backward needs the same mask.",
+        "Training mode: out = x * mask / (1 - p); backward: grad * mask / (1 - p).",
+        "Inference mode: keep everything (a mask of ones and no scaling), so forward returns x "
+        "and backward returns grad.",
     ],
     solution='''
-def inverted_dropout(x, mask, p):
-    # switch off the masked units, scale the survivors so the expected value stays x
-    return x * mask / (1 - p)
+import numpy as np
+
+class Dropout:
+    def __init__(self, p, seed=0):
+        self.p = p
+        self.rng = np.random.default_rng(seed)
+
+    def forward(self, x, training=True):
+        if not training:                       # inference: every unit takes part, no scaling
+            self.scale = np.ones_like(x)
+            return x
+        keep = self.rng.random(x.shape) >= self.p
+        self.scale = keep / (1 - self.p)       # 0 for dropped units, 1/(1-p) for kept ones
+        return x * self.scale
+
+    def backward(self, grad):
+        return grad * self.scale               # out = x * scale, so d out / d x = scale
 ''',
-    answer_name="inverted_dropout",
+    answer_name="Dropout",
 )
 
 
@@ -139,7 +188,7 @@ momentum_velocity = Exercise(
         (np.array([1.0, 2.0, 3.0]), 0.0),
     ],
     hints=[
-        "The newest gradient grads[-1] has weight 1, the one before beta, the one before beta**2 ...",
+        "The newest gradient grads[-1] has weight 1, the one before beta, the next beta**2, ...",
         "For T gradients, the weights from oldest to newest are beta**(T-1), ..., beta, 1.",
         "Sum weight * gradient over the steps (a loop, or np.tensordot(weights, grads, axes=1)).",
     ],

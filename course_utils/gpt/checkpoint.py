@@ -91,6 +91,9 @@ def save_checkpoint(path: str | os.PathLike[str], model: nn.Module, *,
         raise TypeError(f"save_checkpoint() saves a GPT, got {type(model).__name__}.")
     extra = dict(extra or {})
     _check_plain(extra, "extra")
+    if tokenizer is not None and tokenizer.vocab_size != model.config.vocab_size:
+        raise ValueError(f"The tokenizer has {tokenizer.vocab_size} symbols but the model's "
+                         f"vocabulary has {model.config.vocab_size}: they do not belong together.")
     payload: dict[str, Any] = {
         "format": CHECKPOINT_FORMAT,
         "config": model.config.to_dict(),
@@ -120,6 +123,23 @@ class Checkpoint:
     extra: dict[str, Any]
 
 
+def _tensors_out(value: Any, tensors: list[torch.Tensor]) -> Any:
+    """``value`` with each tensor replaced by a placeholder; the tensors are appended to a list."""
+    if isinstance(value, torch.Tensor):
+        tensors.append(value)
+        return f"<tensor {len(tensors) - 1}>"
+    if isinstance(value, dict):
+        return {str(k): _tensors_out(v, tensors) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_tensors_out(v, tensors) for v in value]
+    return value
+
+
+def _hash_tensor(digest: Any, label: str, tensor: torch.Tensor) -> None:
+    digest.update(f"{label}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+    digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+
+
 def content_sha256(payload: Mapping[str, Any]) -> str:
     """sha256 of a checkpoint's contents: its plain fields as JSON, then every tensor's bytes.
 
@@ -127,11 +147,14 @@ def content_sha256(payload: Mapping[str, Any]) -> str:
     checksum.
     """
     digest = hashlib.sha256()
-    plain = {k: v for k, v in payload.items() if k not in ("model", "sha256", "torch_version")}
-    digest.update(json.dumps(plain, sort_keys=True, default=repr).encode())
+    tensors: list[torch.Tensor] = []
+    plain = {k: _tensors_out(v, tensors) for k, v in payload.items()
+             if k not in ("model", "sha256", "torch_version")}
+    digest.update(json.dumps(plain, sort_keys=True).encode())
+    for i, tensor in enumerate(tensors):
+        _hash_tensor(digest, f"<tensor {i}>", tensor)
     for name, tensor in sorted(payload["model"].items()):
-        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
-        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+        _hash_tensor(digest, name, tensor)
     return digest.hexdigest()
 
 
