@@ -24,15 +24,16 @@ MEASURED_ON = {
 
 FOOTNOTE = (
     "The laptop-CPU rows come from a 2-core cloud machine, not a laptop; a recent laptop is "
-    "usually faster. It was busy with other work during the fast-mode runs, so they give the CPU "
-    "time the notebook used (on a quiet machine the wait is about that long) and the slower "
-    "wall-clock time seen. Full-mode times and figures come from the committed full runs."
+    "usually faster. It was busy with other work while the notebooks were timed, so the times "
+    "give the CPU time a notebook used (on a quiet machine the wait is about that long) and the "
+    "slower wall-clock time seen. Times written \"over ...\" add up the timed steps a notebook's "
+    "committed full run printed; the key figures come from those committed full runs."
 )
 
 NOTEBOOKS = {
     "01_linear_regression": {
         "does": "fits linear regression to California Housing with NumPy gradient descent",
-        "cpu": {"on": "xeon", "full": None,
+        "cpu": {"on": "xeon", "full": "59 s of CPU time (299 s on the busy machine)",
                 "fast": "44 s of CPU time (213 s on the busy machine)",
                 "figures": "validation MSE 0.739 after 100 epochs (training MSE 0.708)"},
         "apple": None,
@@ -40,7 +41,7 @@ NOTEBOOKS = {
     },
     "02_perceptron": {
         "does": "trains the perceptron on separable points, XOR and a noisy cloud",
-        "cpu": {"on": "xeon", "full": None,
+        "cpu": {"on": "xeon", "full": "12 s of CPU time (80 s on the busy machine)",
                 "fast": "13 s of CPU time (63 s on the busy machine)",
                 "figures": "converges after 27 epochs and 86 updates; XOR never converges"},
         "apple": None,
@@ -48,7 +49,7 @@ NOTEBOOKS = {
     },
     "03_logistic_regression": {
         "does": "trains logistic and softmax regression by gradient descent",
-        "cpu": {"on": "xeon", "full": None,
+        "cpu": {"on": "xeon", "full": "33 s of CPU time (171 s on the busy machine)",
                 "fast": "26 s of CPU time (133 s on the busy machine)",
                 "figures": "loss 0.3191 and accuracy 86.0% after 1,000 epochs; 93.3% on the "
                            "3-class problem, the same as scikit-learn"},
@@ -57,7 +58,7 @@ NOTEBOOKS = {
     },
     "04_neural_networks_backprop": {
         "does": "trains a NumPy MLP written with backpropagation by hand",
-        "cpu": {"on": "xeon", "full": None,
+        "cpu": {"on": "xeon", "full": "43 s of CPU time (197 s on the busy machine)",
                 "fast": "20 s of CPU time (112 s on the busy machine)",
                 "figures": "validation accuracy 97.0% (logistic regression: 85.5%); "
                            "ReLU 96.0% against sigmoid 51.4% in the deep-network test"},
@@ -66,7 +67,7 @@ NOTEBOOKS = {
     },
     "05_numpy_to_pytorch": {
         "does": "trains the same network in PyTorch with autograd, optimizers and data loaders",
-        "cpu": {"on": "xeon", "full": None,
+        "cpu": {"on": "xeon", "full": "47 s of CPU time (240 s on the busy machine)",
                 "fast": "21 s of CPU time (101 s on the busy machine)",
                 "figures": "validation loss 0.084 after 100 epochs; validation accuracy 96.5% "
                            "(the NumPy network: 97.0%)"},

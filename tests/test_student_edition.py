@@ -216,3 +216,25 @@ def test_autograde_scores_zero_untouched_and_full_with_solutions(course_dir):
             assert untouched.max_score == reference.max_score == row["points"] > 0
             assert untouched.score == 0
             assert reference.score == row["points"]
+
+
+def test_course_commands_and_teaching_tools_stamp(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("course_entry_teach", ROOT / "course.py")
+    course = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(course)
+    assert {"student", "site"} <= set(course.COMMANDS) <= set(course.__doc__.split())
+    assert {"test", "student", "site"} == course.NEEDS_TEACH_TOOLS
+    python = tmp_path / "venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    calls = []
+    monkeypatch.setattr(course.subprocess, "run",
+                        lambda cmd, **kw: calls.append(cmd) or subprocess.CompletedProcess(cmd, 0))
+    course.ensure_teach_tools(python, locked=True)  # installs once...
+    assert len(calls) == 1 and "-r" in calls[0] and str(course.TEACH_REQUIREMENTS) in calls[0]
+    assert str(course.CONSTRAINTS) in calls[0]
+    course.ensure_teach_tools(python, locked=True)  # ...and remembers it
+    assert len(calls) == 1
+    course.ensure_teach_tools(python, locked=False)  # another mode installs again
+    assert len(calls) == 2 and str(course.CONSTRAINTS) not in calls[1]
