@@ -9,11 +9,21 @@ Other commands:
     python3 course.py execute [NB ...]     # re-run notebooks in full mode and save their outputs
     python3 course.py execute --metadata-only [NB ...]  # only fix notebook metadata, run nothing
     python3 course.py lock                 # rewrite constraints.txt from the current environment
+    python3 course.py student [--out DIR]  # teachers: nbgrader student edition (docs/TEACHING.md)
+    python3 course.py site [--out DIR]     # the course as a static website, in build/site/html
 
 Set-up creates a virtual environment in `.venv` (or the folder named by COURSE_VENV), installs
 requirements.txt and this repository's `course_utils` package into it, and remembers what it
 installed so later runs start at once. With `--locked`, or when CI or COURSE_LOCKED=1 is set, the
-exact versions in constraints.txt are used.
+exact versions in constraints.txt are used. `student`, `site` and `test` also install the
+teaching tools of requirements-teach.txt (nbgrader, Sphinx with MyST-NB).
+
+On Linux without an NVIDIA GPU, the default PyTorch build carries CUDA libraries (about 6 GB of
+environment in all). For the CPU-only build (a few hundred MB), create `.venv` yourself first:
+
+    python3 -m venv .venv
+    .venv/bin/pip install torch --index-url https://download.pytorch.org/whl/cpu
+    python3 course.py lab      # keeps that torch and installs the rest
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 REQUIREMENTS = ROOT / "requirements.txt"
 CONSTRAINTS = ROOT / "constraints.txt"
+TEACH_REQUIREMENTS = ROOT / "requirements-teach.txt"
 
 
 def _venv_dir() -> Path:
@@ -70,6 +81,7 @@ def ensure_environment(locked: bool) -> Path:
         return python
     if not python.exists():
         print(f"[course] creating a virtual environment in {vdir}", flush=True)
+        _cpu_torch_tip(vdir)
         venv.EnvBuilder(with_pip=True, clear=False).create(vdir)
     print("[course] installing the course's packages (first run only; a few minutes)", flush=True)
     cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
@@ -84,6 +96,34 @@ def ensure_environment(locked: bool) -> Path:
         )
     stamp.write_text(wanted)
     return python
+
+
+def _cpu_torch_tip(vdir: Path) -> None:
+    """On Linux without an NVIDIA GPU, say how to get the much smaller CPU-only PyTorch."""
+    if not sys.platform.startswith("linux") or Path("/proc/driver/nvidia").exists():
+        return
+    pip = _venv_python(vdir).parent / "pip"
+    print("[course] No NVIDIA GPU here: the default PyTorch build brings CUDA libraries (about "
+          "6 GB of environment in all). For the CPU-only build (a few hundred MB) stop now "
+          f"(Ctrl+C) and run:\n    {pip} install torch --index-url "
+          "https://download.pytorch.org/whl/cpu\nthen this command again.", flush=True)
+
+
+def ensure_teach_tools(python: Path, locked: bool) -> None:
+    """Install requirements-teach.txt (nbgrader, Sphinx, MyST-NB) once into the environment."""
+    stamp = python.parent.parent / ".course-teach-installed"
+    digest = hashlib.sha256(TEACH_REQUIREMENTS.read_bytes() + CONSTRAINTS.read_bytes())
+    wanted = f"{digest.hexdigest()};locked={locked}"
+    if stamp.exists() and stamp.read_text().strip() == wanted:
+        return
+    print("[course] installing the teaching tools (nbgrader, Sphinx; first run only)", flush=True)
+    cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+           "-r", str(TEACH_REQUIREMENTS)]
+    if locked:
+        cmd += ["-c", str(CONSTRAINTS)]
+    if subprocess.run(cmd, cwd=ROOT).returncode != 0:
+        sys.exit("[course] installing the teaching tools failed (see pip's message above).")
+    stamp.write_text(wanted)
 
 
 def _run(cmd: list[str], env: dict[str, str] | None = None) -> int:
@@ -138,8 +178,17 @@ def cmd_lock(python: Path, extra: list[str]) -> int:
     return 0
 
 
+def cmd_student(python: Path, extra: list[str]) -> int:
+    return _run([str(python), str(ROOT / "tools" / "student_edition.py"), *extra])
+
+
+def cmd_site(python: Path, extra: list[str]) -> int:
+    return _run([str(python), str(ROOT / "tools" / "build_site.py"), *extra])
+
+
 COMMANDS = {"test": cmd_test, "lab": cmd_lab, "check-env": cmd_check_env,
-            "execute": cmd_execute, "lock": cmd_lock}
+            "execute": cmd_execute, "lock": cmd_lock, "student": cmd_student, "site": cmd_site}
+NEEDS_TEACH_TOOLS = {"test", "student", "site"}
 
 
 def main(argv: list[str]) -> int:
@@ -149,6 +198,8 @@ def main(argv: list[str]) -> int:
     command, extra = argv[0], list(argv[1:])
     locked = _wants_lock(extra)
     python = ensure_environment(locked)
+    if command in NEEDS_TEACH_TOOLS:
+        ensure_teach_tools(python, locked)
     return COMMANDS[command](python, extra)
 
 

@@ -1,19 +1,35 @@
 """Helpers shared by the Gradient to GPT notebooks.
 
-Modules, one concern each:
+Where to find things, notebook by notebook (``exercises.chNN`` holds the exercises of notebook
+NN, ``plotting.chNN`` its own figures where it has some):
 
-- ``runtime``   device choice, seeding, the fast-mode switch (``COURSE_FAST``), progress bars
-- ``data``      dataset loaders that download, verify (sha256) and cache
-- ``plotting``  one plot style, loss curves, decision boundaries, heatmaps, a live training chart;
-                ``plotting.chNN`` holds the figures of notebook NN
-- ``checks``    answer checks for exercises (friendly feedback, hints, solutions)
-- ``exercises`` the exercises of each notebook, one module per notebook
-- ``envcheck``  the environment report of notebook 00
+==  ===============================  =========================================================
+NN  notebook                         modules
+==  ===============================  =========================================================
+00  welcome                          ``envcheck`` (environment report), ``exercises.ch00``
+01  linear regression                ``linear`` (also ``mse``, ``train_val_split``),
+                                     ``plotting.ch01``, ``exercises.ch01``
+02  perceptron                       ``perceptron``, ``plotting.ch02``, ``exercises.ch02``
+03  logistic regression              ``logistic`` (sigmoid, softmax, cross-entropies),
+                                     ``plotting.ch03``, ``exercises.ch03``
+04  neural networks, backprop        ``mlp``, ``plotting.ch04``, ``exercises.ch04``
+05  NumPy to PyTorch                 ``mlp`` (``to_torch``, ``torch_gradients``), ``exercises.ch05``
+06  training well                    ``training``, ``exercises.ch06``
+07  optimizers                       ``optimizers``, ``plotting.ch07``, ``exercises.ch07``
+08  tokens and embeddings            ``tokenizers``, ``bpe``, ``embeddings``, ``exercises.ch08``
+09  attention, positions             ``attention``, ``exercises.ch09``
+10  GPT                              ``gpt`` (and ``tokenizers``), ``exercises.ch10``
+11  generation, fine-tuning          ``generation`` (and ``gpt``), ``exercises.ch11``
+==  ===============================  =========================================================
+
+Used everywhere:
+
+- ``runtime``    device choice, seeding, the fast-mode switch (``COURSE_FAST``), progress bars
+- ``data``       dataset loaders that download, verify (sha256) and cache
+- ``plotting``   the course's plot style (seaborn based), loss curves, decision boundaries,
+  heatmaps, a live training chart
+- ``checks``     answer checks for exercises (friendly feedback, hints, solutions)
 - ``validation`` shared input checks that turn bad arguments into clear error messages
-
-Model code lives in one module per topic: ``linear`` (01), ``perceptron`` (02), ``logistic``
-(03), ``mlp`` (04, 05), ``training`` (06), ``optimizers`` (07), ``bpe`` and ``embeddings`` (08),
-``attention`` (09), ``tokenizers`` and ``gpt`` (10, reused by 11), ``generation`` (11).
 """
 
 from typing import Any

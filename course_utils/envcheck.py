@@ -22,6 +22,7 @@ REQUIRED: dict[str, str] = {
     "pandas": ">=2.0",
     "scikit-learn": ">=1.3",
     "matplotlib": ">=3.8",
+    "seaborn": ">=0.13.2",
     "torch": ">=2.2",
     "ipywidgets": ">=8.1",
     "tqdm": ">=4.66",
@@ -61,8 +62,25 @@ def report(print_it: bool = True) -> dict[str, tuple[str, str | None]]:
     return rows
 
 
+def torch_build() -> str:
+    """Which PyTorch build is installed: its version and what it can run on."""
+    try:
+        import torch
+    except ImportError:
+        return "not installed"
+    if torch.version.cuda:
+        return (f"{torch.__version__}, with CUDA {torch.version.cuda} libraries (several GB; "
+                "without an NVIDIA GPU the CPU-only build is a few hundred MB: see the README)")
+    if getattr(torch.version, "hip", None):
+        return f"{torch.__version__}, with ROCm {torch.version.hip}"
+    if torch.backends.mps.is_built():
+        return f"{torch.__version__}, CPU and Apple-silicon GPU (MPS)"
+    return f"{torch.__version__}, CPU only"
+
+
 def main() -> int:
     rows = report()
+    print(f"\ntorch build: {torch_build()}")
     bad = [n for n, (s, _) in rows.items() if s != "OK"]
     from course_utils.runtime import switch_problems
 

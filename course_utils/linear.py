@@ -18,7 +18,6 @@ Conventions: ``X`` is an ``(n, d)`` array of features, one row per example. Afte
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +27,7 @@ from course_utils.validation import as_matrix as _as_matrix
 from course_utils.validation import as_vector as _as_vector
 from course_utils.validation import non_negative_int as _non_negative_int
 from course_utils.validation import positive as _positive_number
+from course_utils.validation import positive_int as _positive_int
 
 __all__ = [
     "GDResult",
@@ -64,20 +64,14 @@ def train_val_split(
     """
     X = _as_matrix(X)
     y = _as_vector(y, "y", X.shape[0])
-    if isinstance(val_fraction, bool) or not isinstance(val_fraction, numbers.Real):
-        raise TypeError(f"val_fraction must be a number, got {type(val_fraction).__name__}.")
     if not 0.0 < float(val_fraction) < 1.0:
         raise ValueError(f"val_fraction must be between 0 and 1 (exclusive), got {val_fraction}.")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__}.")
-    if not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be between 0 and 2**32 - 1, got {seed}.")
+    seed = _non_negative_int(seed, "seed")  # RandomState itself refuses seeds of 2**32 and more
     n = X.shape[0]
     n_val = int(round(n * float(val_fraction)))
     if n_val == 0 or n_val == n:
-        raise ValueError(f"With {n} rows and val_fraction={val_fraction}, one part would be "
-                         "empty; use more data or another fraction.")
-    order = np.random.RandomState(int(seed)).permutation(n)
+        raise ValueError(f"With {n} rows and val_fraction={val_fraction}, one part would be empty.")
+    order = np.random.RandomState(seed).permutation(n)
     train, val = order[: n - n_val], order[n - n_val:]
     return X[train], X[val], y[train], y[val]
 
@@ -93,8 +87,7 @@ def zscore_fit(X: Any) -> tuple[np.ndarray, np.ndarray]:
     std = X.std(axis=0)
     constant = np.flatnonzero(std == 0)
     if constant.size:
-        raise ValueError(f"column(s) {constant.tolist()} are constant (standard deviation 0) and "
-                         "cannot be z-scored; remove them first.")
+        raise ValueError(f"column(s) {constant.tolist()} are constant: remove them first.")
     return mean, std
 
 
@@ -128,16 +121,12 @@ def init_weights(n_weights: int, *, scale: float = 0.01,
 
     ``rng`` is a NumPy ``Generator`` or an integer seed.
     """
-    if isinstance(n_weights, bool) or not isinstance(n_weights, numbers.Integral):
-        raise TypeError(f"n_weights must be an integer, got {type(n_weights).__name__}.")
-    if n_weights < 1:
-        raise ValueError(f"n_weights must be at least 1, got {n_weights}.")
+    n_weights = _positive_int(n_weights, "n_weights")
     scale = _positive_number(scale, "scale")
-    if not isinstance(rng, np.random.Generator):
-        if rng is not None and (isinstance(rng, bool) or not isinstance(rng, numbers.Integral)):
-            raise TypeError("rng must be a numpy Generator or an integer seed.")
-        rng = np.random.default_rng(rng)
-    return rng.normal(0.0, scale, size=int(n_weights))
+    if isinstance(rng, (str, bytes, float)):
+        raise TypeError("rng must be a numpy Generator or an integer seed.")
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    return rng.normal(0.0, scale, size=n_weights)
 
 
 # --------------------------------------------------------------------------- model and loss
@@ -148,8 +137,7 @@ def predict(Xb: Any, w: Any) -> np.ndarray:
     Xb = _as_matrix(Xb, "Xb")
     w = _as_vector(w, "w")
     if w.shape[0] != Xb.shape[1]:
-        raise ValueError(f"w has {w.shape[0]} weights but Xb has {Xb.shape[1]} columns. Did you "
-                         "forget add_bias_column, or add it twice?")
+        raise ValueError(f"{w.shape[0]} weights for {Xb.shape[1]} columns: forget add_bias_column?")
     return Xb @ w
 
 
@@ -217,15 +205,13 @@ def gradient_descent(
     y = _as_vector(y, "y", Xb.shape[0])
     lr = _positive_number(lr, "lr")
     epochs = _non_negative_int(epochs, "epochs")
-    divergence_factor = _positive_number(divergence_factor, "divergence_factor")
+    divergence_factor = float(divergence_factor)
     if (Xb_val is None) != (y_val is None):
         raise ValueError("Give both Xb_val and y_val, or neither.")
     has_val = Xb_val is not None
     if has_val:
         Xb_val = _as_matrix(Xb_val, "Xb_val")
         y_val = _as_vector(y_val, "y_val", Xb_val.shape[0])
-        if Xb_val.shape[1] != Xb.shape[1]:
-            raise ValueError(f"Xb_val has {Xb_val.shape[1]} columns but Xb has {Xb.shape[1]}.")
     w = init_weights(Xb.shape[1], rng=seed) if w0 is None else _as_vector(w0, "w0", Xb.shape[1])
     w = w.copy()
     n = Xb.shape[0]
@@ -262,9 +248,8 @@ def normal_equation(Xb: Any, y: Any) -> np.ndarray:
     y = _as_vector(y, "y", Xb.shape[0])
     gram = Xb.T @ Xb
     if Xb.shape[0] < Xb.shape[1] or np.linalg.matrix_rank(gram) < Xb.shape[1]:
-        raise ValueError("Xb.T @ Xb is singular (a column repeats another, or there are fewer "
-                         "rows than columns), so the normal equation has no unique solution. "
-                         "Use np.linalg.lstsq instead.")
+        raise ValueError("Xb.T @ Xb is singular (repeated columns or too few rows); use "
+                         "np.linalg.lstsq instead.")
     return np.linalg.solve(gram, Xb.T @ y)
 
 
@@ -282,8 +267,6 @@ def max_stable_learning_rate(Xb: Any) -> float:
 
 def epochs_to_reach(history: Any, target: float) -> int | None:
     """The first epoch at which a loss history is at or below ``target`` (None if never)."""
-    if isinstance(target, bool) or not isinstance(target, numbers.Real):
-        raise TypeError(f"target must be a number, got {type(target).__name__}.")
     losses = np.asarray(history, dtype=float)
     if losses.ndim != 1:
         raise ValueError(f"history must be a 1-D sequence of losses, got shape {losses.shape}.")

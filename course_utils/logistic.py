@@ -54,14 +54,11 @@ __all__ = [
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_axis(arr: np.ndarray, axis: int) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"axis must be an integer, got {type(axis).__name__}.")
+def _scores(z: Any) -> np.ndarray:
+    arr = _as_float_array(z, "z", allow_inf=True)  # -inf is how attention masks a score
     if arr.ndim == 0:
         raise ValueError("softmax needs at least one score (a 1-D or higher array), got a scalar.")
-    if not -arr.ndim <= axis < arr.ndim:
-        raise ValueError(f"axis {axis} is out of range for an array with {arr.ndim} dimension(s).")
-    return int(axis)
+    return arr
 
 
 def _reduce(terms: np.ndarray, reduction: str) -> Any:
@@ -80,11 +77,8 @@ def _check_reduction(reduction: Any) -> str:
 
 def _binary_targets(y: Any, shape: tuple[int, ...]) -> np.ndarray:
     arr = _as_float_array(y, "y")
-    if arr.shape != shape:
-        raise ValueError(f"y has shape {arr.shape} but the predictions have shape {shape}; "
-                         "give one target per prediction.")
-    if np.any((arr < 0) | (arr > 1)):
-        raise ValueError("y must hold targets between 0 and 1 (usually the labels 0 and 1).")
+    if arr.shape != shape or np.any((arr < 0) | (arr > 1)):
+        raise ValueError(f"y must hold one target in [0, 1] per prediction, shape {shape}.")
     return arr
 
 
@@ -120,15 +114,14 @@ def softmax(z: Any, axis: int = -1) -> np.ndarray:
     ``[1000, -1000]`` give ``[1, 0]`` instead of NaN. A score of ``-inf`` gets probability
     exactly 0 (that is how attention masks a position), but every slice needs a finite score.
     """
-    arr = _as_float_array(z, "z", allow_inf=True)
-    ax = _check_axis(arr, axis)
-    top = np.max(arr, axis=ax, keepdims=True)
+    arr = _scores(z)
+    top = np.max(arr, axis=axis, keepdims=True)
     if np.isposinf(arr).any() or np.isneginf(top).any():
         raise ValueError("z may hold -inf (a masked score) but not +inf, and every slice needs "
                          "at least one finite score.")
     shifted = arr - top
     e = np.exp(shifted)
-    return e / np.sum(e, axis=ax, keepdims=True)
+    return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def naive_softmax(z: Any, axis: int = -1) -> np.ndarray:
@@ -137,19 +130,17 @@ def naive_softmax(z: Any, axis: int = -1) -> np.ndarray:
     It overflows for scores above about 709 (``exp(710)`` is infinity in float64) and returns NaN;
     NumPy's overflow warnings are silenced here so a notebook can show the NaN cleanly.
     """
-    arr = _as_float_array(z, "z")
-    ax = _check_axis(arr, axis)
+    arr = _scores(z)
     with np.errstate(over="ignore", invalid="ignore"):
         e = np.exp(arr)
-        return e / np.sum(e, axis=ax, keepdims=True)
+        return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def log_softmax(z: Any, axis: int = -1) -> np.ndarray:
     """``log(softmax(z))`` computed stably: ``z - max - log(sum(exp(z - max)))``."""
-    arr = _as_float_array(z, "z")
-    ax = _check_axis(arr, axis)
-    shifted = arr - np.max(arr, axis=ax, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=ax, keepdims=True))
+    arr = _scores(z)
+    shifted = arr - np.max(arr, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def one_hot(labels: Any, num_classes: int | None = None) -> np.ndarray:
@@ -160,22 +151,14 @@ def one_hot(labels: Any, num_classes: int | None = None) -> np.ndarray:
     """
     arr = _as_float_array(labels, "labels")
     if arr.ndim != 1:
-        raise ValueError(f"labels must be one-dimensional (one class per example), got shape "
-                         f"{arr.shape}.")
-    if np.any(arr != np.round(arr)):
-        raise ValueError("labels must be whole numbers (class indices 0, 1, 2, ...).")
-    if np.any(arr < 0):
-        raise ValueError("labels must be non-negative class indices.")
+        raise ValueError(f"labels must be 1-D, one class per example, got shape {arr.shape}.")
+    if np.any(arr != np.round(arr)) or np.any(arr < 0):
+        raise ValueError("labels must be class indices 0, 1, 2, ... (whole, non-negative).")
     ints = arr.astype(int)
-    if num_classes is None:
-        if ints.size == 0:
-            raise ValueError("labels is empty: pass num_classes to say how many classes there are.")
-        k = int(ints.max()) + 1
-    else:
-        k = _positive_int(num_classes, "num_classes")
-        if ints.size and ints.max() >= k:
-            raise ValueError(f"label {int(ints.max())} does not fit num_classes={k} "
-                             f"(labels must be 0 to {k - 1}).")
+    # max() of no labels raises: with no labels, num_classes must say how many classes there are
+    k = int(ints.max()) + 1 if num_classes is None else _positive_int(num_classes, "num_classes")
+    if ints.size and ints.max() >= k:
+        raise ValueError(f"label {int(ints.max())} does not fit num_classes={k}.")
     out = np.zeros((ints.size, k))
     out[np.arange(ints.size), ints] = 1.0
     return out
@@ -223,11 +206,8 @@ def _class_targets(targets: Any, n: int, k: int) -> np.ndarray:
         if arr.shape != (n,):
             raise ValueError(f"targets has {arr.shape[0]} labels for {n} predictions.")
         return one_hot(arr, k)
-    if arr.shape != (n, k):
-        raise ValueError(f"targets must be labels of shape ({n},) or one-hot rows of shape "
-                         f"({n}, {k}), got {arr.shape}.")
-    if np.any(arr < 0) or not np.allclose(arr.sum(axis=1), 1.0):
-        raise ValueError("each row of one-hot targets must be non-negative and sum to 1.")
+    if arr.shape != (n, k) or np.any(arr < 0) or not np.allclose(arr.sum(axis=1), 1.0):
+        raise ValueError(f"targets must be labels ({n},) or one-hot rows ({n}, {k}) summing to 1.")
     return arr
 
 
@@ -240,11 +220,8 @@ def cross_entropy(targets: Any, probs: Any, reduction: str = "mean") -> Any:
     """
     red = _check_reduction(reduction)
     P = _as_float_array(probs, "probs")
-    if P.ndim != 2:
-        raise ValueError(f"probs must have shape (n, K), got {P.shape}.")
-    if np.any((P < 0) | (P > 1)) or not np.allclose(P.sum(axis=1), 1.0, atol=1e-6):
-        raise ValueError("each row of probs must hold probabilities that sum to 1 "
-                         "(apply softmax first).")
+    if P.ndim != 2 or np.any((P < 0) | (P > 1)) or not np.allclose(P.sum(1), 1.0, atol=1e-6):
+        raise ValueError("probs must be (n, K) rows of probabilities summing to 1 (use softmax).")
     Y = _class_targets(targets, *P.shape)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = -np.sum(np.where(Y > 0, Y * np.log(P), 0.0), axis=1)
@@ -273,17 +250,14 @@ def _model_inputs(X: Any, w: Any, b: Any) -> tuple[np.ndarray, np.ndarray, float
     X_arr = _as_points(X)
     w_arr = _as_float_array(w, "w")
     if w_arr.shape != (X_arr.shape[1],):
-        raise ValueError(f"w must have shape ({X_arr.shape[1]},), one weight per feature, "
-                         f"got {w_arr.shape}.")
+        raise ValueError(f"w must have one weight per feature, shape ({X_arr.shape[1]},).")
     return X_arr, w_arr, _as_scalar(b, "b")
 
 
 def _labels01(y: Any, n: int) -> np.ndarray:
     arr = _as_float_array(y, "y")
-    if arr.shape != (n,):
-        raise ValueError(f"y must have shape ({n},), one label per point, got {arr.shape}.")
-    if not np.all((arr == 0) | (arr == 1)):
-        raise ValueError(f"y must contain only the labels 0 and 1, got {np.unique(arr)}.")
+    if arr.shape != (n,) or not np.all((arr == 0) | (arr == 1)):
+        raise ValueError(f"y must hold one label, 0 or 1, per point: shape ({n},).")
     return arr
 
 
@@ -357,8 +331,6 @@ def train_logistic_regression(
     rate = _positive(lr, "lr")
     n_epochs = _positive_int(epochs, "epochs")
     penalty = _non_negative(l2, "l2")
-    if callback is not None and not callable(callback):
-        raise TypeError("callback must be a function callback(epoch, loss) or None.")
     w = np.zeros(X_arr.shape[1]) if w0 is None else _model_inputs(X_arr, w0, b0)[1].copy()
     b = _as_scalar(b0, "b0")
     losses: list[float] = []
@@ -383,12 +355,10 @@ def _softmax_inputs(X: Any, W: Any, b: Any) -> tuple[np.ndarray, np.ndarray, np.
     X_arr = _as_points(X)
     W_arr = _as_float_array(W, "W")
     if W_arr.ndim != 2 or W_arr.shape[0] != X_arr.shape[1]:
-        raise ValueError(f"W must have shape ({X_arr.shape[1]}, K): one column of weights per "
-                         f"class, got {W_arr.shape}.")
+        raise ValueError(f"W must have shape ({X_arr.shape[1]}, K), got {W_arr.shape}.")
     b_arr = _as_float_array(b, "b")
     if b_arr.shape != (W_arr.shape[1],):
-        raise ValueError(f"b must have shape ({W_arr.shape[1]},), one bias per class, "
-                         f"got {b_arr.shape}.")
+        raise ValueError(f"b must have one bias per class, shape ({W_arr.shape[1]},).")
     return X_arr, W_arr, b_arr
 
 
@@ -451,8 +421,6 @@ def train_softmax_regression(
     rate = _positive(lr, "lr")
     n_epochs = _positive_int(epochs, "epochs")
     penalty = _non_negative(l2, "l2")
-    if callback is not None and not callable(callback):
-        raise TypeError("callback must be a function callback(epoch, loss) or None.")
     k = Y.shape[1]
     W = np.zeros((X_arr.shape[1], k))
     b = np.zeros(k)

@@ -32,6 +32,7 @@ import numpy as np
 # The sigmoid, its slope, the softmax and the cross-entropies are the ones notebook 03 derives.
 from course_utils.logistic import binary_cross_entropy, cross_entropy, sigmoid, softmax
 from course_utils.logistic import sigmoid_derivative as sigmoid_prime
+from course_utils.validation import non_negative_int, positive_int
 
 __all__ = [
     "ACTIVATIONS",
@@ -43,6 +44,7 @@ __all__ = [
     "relu_prime",
     "softmax",
     "MLP",
+    "NumpyMLP",
     "numerical_gradients",
     "relative_error",
     "gradient_check",
@@ -158,17 +160,11 @@ class MLP:
         seed: int | np.random.Generator | None = 0,
     ) -> None:
         if isinstance(layer_sizes, (str, bytes)) or not isinstance(layer_sizes, Sequence):
-            raise TypeError("layer_sizes must be a list of integers such as [2, 8, 1], got "
-                            f"{type(layer_sizes).__name__}.")
+            raise TypeError("layer_sizes must be a list of integers such as [2, 8, 1].")
         sizes = list(layer_sizes)
         if len(sizes) < 2:
             raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes}.")
-        for n in sizes:
-            if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-                raise TypeError(f"every layer size must be an integer, got {n!r} in {sizes}.")
-            if n < 1:
-                raise ValueError(f"every layer size must be at least 1, got {sizes}.")
-        self.layer_sizes = [int(n) for n in sizes]
+        self.layer_sizes = [positive_int(n, "every layer size") for n in sizes]
         self.activation = _check_choice(activation, list(ACTIVATIONS), "activation")
         self.output_activation = _check_choice(output_activation, OUTPUT_ACTIVATIONS,
                                                "output_activation")
@@ -176,8 +172,7 @@ class MLP:
         self.reduction = _check_choice(reduction, _REDUCTIONS, "reduction")
         needed = _LOSS_NEEDS.get(self.loss)
         if needed is not None and self.output_activation != needed:
-            raise ValueError(f"loss={self.loss!r} needs output_activation={needed!r}, got "
-                             f"{self.output_activation!r}.")
+            raise ValueError(f"loss={self.loss!r} needs output_activation={needed!r}.")
         if self.output_activation == "softmax" and self.layer_sizes[-1] < 2:
             raise ValueError("a softmax output needs at least 2 output units.")
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -236,8 +231,7 @@ class MLP:
             W = np.array(W, dtype=float)
             b = np.array(b, dtype=float)
             if W.shape != W_old.shape:
-                raise ValueError(f"weights[{i}] must have shape {W_old.shape} (n_in, n_out), "
-                                 f"got {W.shape}.")
+                raise ValueError(f"weights[{i}] must have shape {W_old.shape}, got {W.shape}.")
             if b.shape != b_old.shape:
                 raise ValueError(f"biases[{i}] must have shape {b_old.shape}, got {b.shape}.")
             new_w.append(W)
@@ -262,13 +256,14 @@ class MLP:
         if X.ndim == 1 and self.layer_sizes[0] == X.shape[0]:
             X = X[None, :]
         if X.ndim != 2:
-            raise ValueError(f"X must be a 2-D array of shape (m, {self.layer_sizes[0]}), got "
-                             f"shape {X.shape}.")
+            raise ValueError(f"X must be a 2-D array (m, {self.layer_sizes[0]}), got {X.shape}.")
         if X.shape[1] != self.layer_sizes[0]:
             raise ValueError(f"X has {X.shape[1]} features per record, but the network's input "
                              f"layer has {self.layer_sizes[0]} units.")
         if X.shape[0] == 0:
             raise ValueError("X is empty: it needs at least one record.")
+        if not np.isfinite(X).all():
+            raise ValueError("X contains NaN or infinity; clean or impute the data first.")
         return X
 
     def _check_y(self, y: Any, m: int) -> np.ndarray:
@@ -286,6 +281,8 @@ class MLP:
             onehot[np.arange(m), y.astype(int)] = 1.0
             return onehot
         y = y.astype(float)
+        if not np.isfinite(y).all():
+            raise ValueError("y contains NaN or infinity.")
         if y.ndim == 1 and k == 1:
             y = y[:, None]
         if y.shape != (m, k):
@@ -300,9 +297,7 @@ class MLP:
         becomes a column for a single output unit. This is the ``target`` that
         :func:`torch_loss` expects.
         """
-        if y is None:
-            raise TypeError("y is None; pass the targets of the batch.")
-        arr = np.asarray(y)
+        arr = np.asarray(y) if y is not None else self._check_y(y, 0)  # None: a clear TypeError
         if arr.ndim == 0:
             raise ValueError("y must hold one target per record, got a single number.")
         return self._check_y(arr, arr.shape[0])
@@ -359,11 +354,24 @@ class MLP:
         return (out[:, 0] >= 0.5).astype(int)
 
     def accuracy(self, X: Any, y: Any) -> float:
-        """Fraction of records whose predicted class equals ``y`` (integer labels)."""
+        """Fraction of records whose predicted class equals ``y``.
+
+        ``y`` holds one integer label per record, shape ``(m,)`` or ``(m, 1)``, or one-hot rows
+        of shape ``(m, n_out)``.
+        """
+        predicted = self.predict(X)
+        m = predicted.shape[0]
+        if y is None:
+            raise TypeError("y is None; pass the labels of the records.")
         y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] > 1:
+        if y.shape == (m, self.layer_sizes[-1]) and y.shape[1] > 1:
             y = y.argmax(axis=1)
-        return float(np.mean(self.predict(X) == y.reshape(-1)))
+        elif y.shape in ((m,), (m, 1)):
+            y = y.reshape(-1)
+        else:
+            raise ValueError(f"y must hold one label per record, shape ({m},), or one-hot rows of "
+                             f"shape ({m}, {self.layer_sizes[-1]}); got {y.shape}.")
+        return float(np.mean(predicted == y))
 
     # ---------------------------------------------------------------- backward and update
 
@@ -375,8 +383,7 @@ class MLP:
         gets ``delta = (delta_next @ W_next.T) * f'(z)``, and ``dC/dW = a_prev.T @ delta``.
         """
         if self._cache is None:
-            raise RuntimeError("call forward(X) before backward(y): backward needs the values "
-                               "the forward pass stored.")
+            raise RuntimeError("call forward(X) before backward(y), which needs its stored values.")
         activations, sums = self._cache["activations"], self._cache["sums"]
         y_hat = activations[-1]
         m = y_hat.shape[0]
@@ -415,15 +422,9 @@ class MLP:
                lr: float) -> None:
         """One gradient-descent step: ``W -= lr * dC/dW`` and ``b -= lr * dC/db``."""
         _check_lr(lr)
-        if len(grads_W) != self.n_layers or len(grads_b) != self.n_layers:
-            raise ValueError(f"expected {self.n_layers} weight and bias gradients.")
-        for i in range(self.n_layers):
-            gW, gb = np.asarray(grads_W[i]), np.asarray(grads_b[i])
-            if gW.shape != self.weights[i].shape or gb.shape != self.biases[i].shape:
-                raise ValueError(f"gradient {i} has shapes {gW.shape}, {gb.shape}; expected "
-                                 f"{self.weights[i].shape}, {self.biases[i].shape}.")
-            self.weights[i] = self.weights[i] - lr * gW
-            self.biases[i] = self.biases[i] - lr * gb
+        for i in range(self.n_layers):  # the gradients come from backward(), shaped like W and b
+            self.weights[i] = self.weights[i] - lr * grads_W[i]
+            self.biases[i] = self.biases[i] - lr * grads_b[i]
 
     def train_step(self, X: Any, y: Any, lr: float) -> float:
         """Forward, backward and update on one batch; return the loss before the update."""
@@ -451,14 +452,10 @@ class MLP:
         X = self._check_X(X)
         y_arr = np.asarray(y)
         self._check_y(y_arr, X.shape[0])  # validate once, early
-        if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
-            raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}.")
+        epochs = non_negative_int(epochs, "epochs")
         _check_lr(lr)
         m = X.shape[0]
-        if batch_size is not None and (isinstance(batch_size, bool) or
-                                       not isinstance(batch_size, numbers.Integral) or
-                                       batch_size < 1):
-            raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}.")
+        batch_size = None if batch_size is None else positive_int(batch_size, "batch_size")
         rng = np.random.default_rng(seed)
         history = []
         for epoch in range(int(epochs)):
@@ -589,8 +586,6 @@ def torch_loss(model: MLP) -> Callable[[Any, Any], Any]:
     """
     import torch.nn.functional as F
 
-    if not isinstance(model, MLP):
-        raise TypeError(f"model must be an MLP, got {type(model).__name__}.")
     summed = model.reduction == "sum"
     k = model.layer_sizes[-1]
 
@@ -618,10 +613,91 @@ def torch_gradients(net: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
     from torch import nn
 
     linears = [mod for mod in net.modules() if isinstance(mod, nn.Linear)]
-    if not linears:
-        raise ValueError("the network has no nn.Linear layers.")
     if any(lin.weight.grad is None for lin in linears):
         raise RuntimeError("some gradients are missing: call loss.backward() first.")
     gW = [lin.weight.grad.detach().cpu().double().numpy().T.copy() for lin in linears]
     gb = [lin.bias.grad.detach().cpu().double().numpy().copy() for lin in linears]
     return gW, gb
+
+
+# --------------------------------------------------------------------------------------------
+# Notebook 04's own network, exactly as the learner writes it
+# --------------------------------------------------------------------------------------------
+
+
+class NumpyMLP:
+    """The multi-layer perceptron of notebook 04: forward, backward (backpropagation), update.
+
+    Hidden layers use ``"sigmoid"`` or ``"relu"``. The output is one sigmoid unit
+    (``output="sigmoid"``) or a softmax over one unit per class (``output="softmax"``). Losses:
+    ``"mse"`` (half the squared error, sigmoid output), ``"bce"`` (binary cross-entropy) and
+    ``"cross_entropy"`` (softmax output, one-hot targets); ``reduction="mean"`` averages over the
+    records, ``"sum"`` adds them up. Targets ``Y`` are 2-D: a column of 0/1 or one-hot rows.
+    Weights start at ``N(0, gain / n_in)`` with gain 2 for ReLU (He) and 1 otherwise; biases at 0.
+    There are no input checks: :class:`MLP` is the checked, general version.
+    """
+
+    def __init__(self, sizes: Sequence[int], activation: str = "sigmoid",
+                 output: str = "sigmoid", loss: str = "mse", reduction: str = "mean",
+                 seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+        gain = 2.0 if activation == "relu" else 1.0
+        self.W = [rng.normal(0, np.sqrt(gain / n_in), size=(n_in, n_out))
+                  for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        self.b = [np.zeros(n_out) for n_out in sizes[1:]]
+        self.f, self.f_prime = {"sigmoid": (sigmoid, sigmoid_prime),
+                                "relu": (relu, relu_prime)}[activation]
+        self.output, self.loss, self.reduction = output, loss, reduction
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """The network's outputs for the rows of ``X``; keeps every Z and A for :meth:`backward`."""
+        self.A, self.Z = [X], []
+        for k, (W, b) in enumerate(zip(self.W, self.b)):
+            Z = self.A[-1] @ W + b
+            self.Z.append(Z)
+            if k < len(self.W) - 1:
+                self.A.append(self.f(Z))
+            elif self.output == "softmax":
+                self.A.append(softmax(Z, axis=1))
+            else:
+                self.A.append(sigmoid(Z))
+        return self.A[-1]
+
+    def cost(self, X: np.ndarray, Y: np.ndarray) -> float:
+        """The loss of the network on ``(X, Y)`` (runs a forward pass)."""
+        Y_hat = self.forward(X)
+        m = len(X) if self.reduction == "mean" else 1
+        if self.loss == "mse":
+            return 0.5 * np.sum((Y - Y_hat) ** 2) / m
+        Y_hat = np.clip(Y_hat, 1e-12, 1 - 1e-12)
+        if self.loss == "cross_entropy":
+            return -np.sum(Y * np.log(Y_hat)) / m
+        return -np.sum(Y * np.log(Y_hat) + (1 - Y) * np.log(1 - Y_hat)) / m
+
+    def backward(self, Y: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Gradients of the cost of the last forward pass: ``(dC/dW list, dC/db list)``."""
+        m = len(Y) if self.reduction == "mean" else 1
+        if self.loss == "mse":
+            delta = (self.A[-1] - Y) * sigmoid_prime(self.Z[-1]) / m
+        else:
+            delta = (self.A[-1] - Y) / m
+        grads_W: list[Any] = [None] * len(self.W)
+        grads_b: list[Any] = [None] * len(self.W)
+        for k in reversed(range(len(self.W))):
+            grads_W[k] = self.A[k].T @ delta
+            grads_b[k] = delta.sum(axis=0)
+            if k > 0:
+                delta = (delta @ self.W[k].T) * self.f_prime(self.Z[k - 1])
+        return grads_W, grads_b
+
+    def update(self, grads_W: Sequence[np.ndarray], grads_b: Sequence[np.ndarray],
+               lr: float) -> None:
+        """One gradient-descent step: ``W -= lr * dC/dW`` and ``b -= lr * dC/db`` for every layer."""
+        for k in range(len(self.W)):
+            self.W[k] -= lr * grads_W[k]
+            self.b[k] -= lr * grads_b[k]
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Class labels: the most probable class (softmax) or ``output >= 0.5`` (sigmoid)."""
+        P = self.forward(X)
+        return P.argmax(axis=1) if self.output == "softmax" else (P[:, 0] >= 0.5).astype(int)

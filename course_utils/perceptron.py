@@ -8,6 +8,7 @@ Notebook 02 builds these pieces up one at a time; later notebooks and the tests 
   :func:`state_after` reads the weights after any number of steps (the step-through widget uses
   both) and :func:`describe_step` says in words what one step did.
 - :func:`train_perceptron` runs the rule until every point is right or the epochs run out.
+- :func:`pocket_perceptron` keeps the best line met so far, for data no line separates.
 - :func:`mistake_bound` computes the convergence guarantee ``(R / γ)²`` for separable data.
 - :func:`xor_data` makes the classic data set that no line can separate.
 - :func:`line_points` gives two points of a line for drawing; the pictures themselves are in
@@ -37,6 +38,7 @@ __all__ = [
     "describe_step",
     "PerceptronResult",
     "train_perceptron",
+    "pocket_perceptron",
     "mistake_bound",
     "xor_data",
     "line_points",
@@ -45,10 +47,8 @@ __all__ = [
 
 def _as_labels(y: Any, n: int, name: str = "y") -> np.ndarray:
     arr = _as_float_array(y, name)
-    if arr.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), one label per point, got {arr.shape}.")
-    if not np.all((arr == 0) | (arr == 1)):
-        raise ValueError(f"{name} must contain only the labels 0 and 1, got {np.unique(arr)}.")
+    if arr.shape != (n,) or not np.all((arr == 0) | (arr == 1)):
+        raise ValueError(f"{name} must hold one label, 0 or 1, per point: shape ({n},).")
     return arr.astype(int)
 
 
@@ -182,8 +182,6 @@ def state_after(trace: list[PerceptronStep], k: int, *, w0: Any = None,
     """
     if not isinstance(trace, list) or not all(isinstance(s, PerceptronStep) for s in trace):
         raise TypeError("trace must be the list returned by perceptron_trace().")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise TypeError(f"k must be an integer, got {type(k).__name__}.")
     if not 0 <= k <= len(trace):
         raise ValueError(f"k must be between 0 and {len(trace)} (the number of steps), got {k}.")
     if k == 0:
@@ -270,6 +268,48 @@ def train_perceptron(
     return PerceptronResult(w=w, b=b, converged=errors_after[-1] == 0, epochs=n_epochs,
                             n_updates=sum(mistakes), mistakes_per_epoch=mistakes,
                             errors_after_epoch=errors_after, lines=lines, epoch_lines=epoch_lines)
+
+
+def pocket_perceptron(
+    X: Any,
+    y: Any,
+    *,
+    lr: float = 0.1,
+    epochs: int = 50,
+    w0: Any = None,
+    b0: float = 0.0,
+) -> tuple[np.ndarray, float, list[int], list[int]]:
+    """The perceptron rule with a pocket: keep the best line met so far.
+
+    On data that no line separates the plain rule never settles, and the line it stops with is
+    whatever the last mistake made of it. The pocket algorithm runs the same rule, visiting the
+    points in order for ``epochs`` epochs, but after every update it counts the training mistakes
+    of the new line and keeps that line "in the pocket" when it makes fewer mistakes than the
+    line already there. Returns ``(w, b, pocket_mistakes, current_mistakes)``: the pocketed line,
+    and after each epoch the mistakes of the pocketed line and of the line the rule is at.
+    """
+    X = _as_points(X)
+    y = _as_labels(y, X.shape[0])
+    lr = _positive(lr, "lr")
+    epochs = _positive_int(epochs, "epochs")
+    w0 = None if w0 is None else _as_weights(w0, X.shape[1], "w0")
+    b0 = _as_scalar(b0, "b0")
+    w = np.zeros(X.shape[1]) if w0 is None else np.array(w0, dtype=float)
+    b = float(b0)
+    best_w, best_b = w.copy(), b
+    best_errors = int(np.sum(step(X @ w + b) != y))
+    pocket_mistakes, current_mistakes = [], []
+    for _ in range(epochs):
+        for x_i, y_i in zip(X, y):
+            error = y_i - step(x_i @ w + b)  # +1, -1 or 0
+            if error != 0:  # a mistake moves the line ...
+                w, b = w + lr * error * x_i, b + lr * error
+                errors = int(np.sum(step(X @ w + b) != y))
+                if errors < best_errors:  # ... and a better line goes into the pocket
+                    best_w, best_b, best_errors = w.copy(), b, errors
+        pocket_mistakes.append(best_errors)
+        current_mistakes.append(int(np.sum(step(X @ w + b) != y)))
+    return best_w, best_b, pocket_mistakes, current_mistakes
 
 
 def mistake_bound(X: Any, y: Any, u: Any, c: float) -> tuple[float, float, float]:

@@ -57,3 +57,21 @@ def test_check_env_command_runs_with_a_bad_switch(monkeypatch, capfd):
     assert course.cmd_check_env(Path(sys.executable), []) == 1
     out = capfd.readouterr().out
     assert "COURSE_FAST='maybe' is not understood" in out and "numpy" in out
+
+def test_torch_build_says_cuda_or_cpu_only(monkeypatch):
+    import sys
+    import types
+
+    from course_utils.envcheck import torch_build
+
+    def fake(version, cuda, mps=False):
+        backends = types.SimpleNamespace(mps=types.SimpleNamespace(is_built=lambda: mps))
+        return types.SimpleNamespace(__version__=version, backends=backends,
+                                     version=types.SimpleNamespace(cuda=cuda, hip=None))
+
+    monkeypatch.setitem(sys.modules, "torch", fake("2.14.1+cu130", "13.0"))
+    assert torch_build().startswith("2.14.1+cu130, with CUDA 13.0") and "CPU-only" in torch_build()
+    monkeypatch.setitem(sys.modules, "torch", fake("2.13.0+cpu", None))
+    assert torch_build() == "2.13.0+cpu, CPU only"
+    monkeypatch.setitem(sys.modules, "torch", fake("2.13.0", None, mps=True))
+    assert "MPS" in torch_build()

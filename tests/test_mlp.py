@@ -353,8 +353,6 @@ def test_bad_shapes_give_clear_errors():
         net.set_parameters([np.zeros((3, 2)), np.zeros((3, 1))])
     with pytest.raises(ValueError, match="expected 2 weight matrices"):
         net.set_parameters([np.zeros((2, 3))])
-    with pytest.raises(ValueError, match="gradient 0 has shapes"):
-        net.update([np.zeros((3, 3)), np.zeros((3, 1))], [np.zeros(3), np.zeros(1)], lr=0.1)
 
 
 def test_bad_training_arguments():
@@ -378,3 +376,29 @@ def test_bad_training_arguments():
         to_torch(object())
     with pytest.raises(RuntimeError, match="backward"):
         torch_gradients(to_torch(net))
+
+
+def test_fit_refuses_nan_inputs_and_targets():
+    X, y = make_moons(40, noise=0.1, random_state=0)
+    X_nan = X.copy()
+    X_nan[3, 1] = np.nan
+    net = MLP([2, 4, 1], seed=0)
+    with pytest.raises(ValueError, match="NaN"):
+        net.fit(X_nan, y, epochs=2, lr=0.1)
+    y_nan = y.astype(float)
+    y_nan[0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        net.fit(X, y_nan, epochs=2, lr=0.1)
+
+
+def test_accuracy_refuses_labels_of_the_wrong_shape_or_none():
+    X, y = make_moons(40, noise=0.1, random_state=0)
+    net = MLP([2, 4, 1], seed=0)
+    acc = net.accuracy(X, y)
+    assert acc == net.accuracy(X, y[:, None]) == np.mean(net.predict(X) == y)
+    with pytest.raises(ValueError, match="one label per record"):
+        net.accuracy(X, y[None])
+    with pytest.raises(TypeError, match="None"):
+        net.accuracy(X, None)
+    soft = MLP([2, 4, 2], output_activation="softmax", loss="cross_entropy", seed=0)
+    assert soft.accuracy(X, np.eye(2)[y]) == soft.accuracy(X, y)

@@ -90,3 +90,49 @@ def test_live_loss_plot_rejects_bad_input():
         live.update(0, val=1.0)
     with pytest.raises(ValueError):
         live.update(0)
+
+
+def test_course_style_is_seaborn_based_with_the_course_palette():
+    import matplotlib as mpl
+
+    mpl.rcParams.update(mpl.rcParamsDefault)
+    plotting.use_course_style()
+    assert mpl.rcParams["figure.dpi"] == plotting.FIGURE_DPI
+    cycle = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
+    assert [mpl.colors.to_hex(c) for c in cycle] == plotting.COLORS
+    assert mpl.rcParams["axes.grid"] and mpl.rcParams["axes.facecolor"] == "white"  # whitegrid
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+
+
+def test_figure_png_is_a_smaller_palette_image_that_looks_the_same():
+    import io
+
+    from PIL import Image
+
+    ax = plotting.plot_loss_curves({"train": np.linspace(3, 1, 200) + np.sin(np.arange(200)),
+                                    "validation": np.linspace(3.2, 1.4, 200)})
+    full = io.BytesIO()
+    ax.figure.canvas.print_figure(full, format="png", dpi=ax.figure.dpi, bbox_inches="tight")
+    small = plotting._figure_png(ax.figure)
+    assert Image.open(io.BytesIO(small)).mode == "P"
+    assert len(small) < 0.6 * len(full.getvalue())
+    a, b = _pixels(small), _pixels(full.getvalue())
+    assert a.shape == b.shape and np.mean(np.abs(a - b).max(axis=2) > 24) <= 0.001
+
+
+def test_figure_png_keeps_full_colour_when_a_palette_would_show():
+    import io
+
+    from PIL import Image
+
+    fig, ax = plt.subplots()
+    ax.imshow(np.random.default_rng(0).random((60, 80, 3)))  # thousands of distinct colours
+    png = plotting._figure_png(fig)
+    assert Image.open(io.BytesIO(png)).mode in ("RGB", "RGBA")

@@ -21,3 +21,23 @@ def test_interactive_widget_gets_a_custom_note():
     shown = LiveWidget(widgets.interactive(lambda x=1.0: x, x=(0.0, 2.0)), note="runs live")
     assert shown._repr_mimebundle_()["text/plain"] == "runs live"
     assert repr(shown) == "runs live"
+
+
+def test_draw_graph_shows_every_value_and_operation():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from course_utils.autograd import Value
+    from course_utils.plotting.ch05 import draw_graph
+
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    out = (a * b + a).tanh()
+    out.backward()
+    ax = draw_graph(out, title="graph")
+    texts = [t.get_text() for t in ax.texts]
+    assert sum("data" in t for t in texts) == 5  # a, b, a*b, a*b + a, tanh
+    assert {"*", "+", "tanh"} <= set(texts)
+    assert any(t.startswith("a\n") and "grad" in t for t in texts)
+    plt.close("all")

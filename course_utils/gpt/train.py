@@ -60,6 +60,7 @@ __all__ = [
     "lr_at",
     "configure_optimizer",
     "estimate_loss",
+    "train_step",
     "EvalEvent",
     "TrainResult",
     "train",
@@ -591,6 +592,33 @@ def _distributed(model: nn.Module, device: torch.device) -> tuple[nn.Module, int
     return DistributedDataParallel(model, device_ids=ids), dist.get_rank(), dist.get_world_size()
 
 
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer,
+               scaler: torch.amp.GradScaler, xb: torch.Tensor, yb: torch.Tensor, *, lr: float,
+               grad_clip: float, device: torch.device) -> torch.Tensor:
+    """One optimisation step on one device and one batch; returns the batch loss (detached).
+
+    Set the learning rate, move the batch to ``device``, forward under autocast (CUDA only) to
+    the loss, ``zero_grad``, ``backward`` (through the scaler, which passes straight through
+    unless float16), clip the gradient norm to ``grad_clip`` when it is positive (after
+    unscaling), step and update the scaler. Notebook 10 writes this function out in a cell;
+    :func:`train` runs it whenever one process trains without gradient accumulation.
+    """
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    xb = xb.to(device, non_blocking=True)
+    yb = yb.to(device, non_blocking=True)
+    with autocast_context(device):
+        _, loss = model(xb, yb)
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if grad_clip > 0:
+        scaler.unscale_(optimizer)
+        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach()
+
+
 def _train_step(run: _Run, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> torch.Tensor:
     """One optimisation step on a global batch at learning rate ``lr``; returns its mean loss.
 
@@ -600,6 +628,9 @@ def _train_step(run: _Run, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> tor
     averages the gradients of all processes. Then one clip and one optimiser step, as for a single
     batch.
     """
+    if run.world_size == 1 and run.config.grad_accum == 1:   # one device, one batch
+        return train_step(run.step_model, run.optimizer, run.scaler, xb, yb, lr=lr,
+                          grad_clip=run.config.grad_clip, device=run.device)
     for group in run.optimizer.param_groups:
         group["lr"] = lr
     run.optimizer.zero_grad(set_to_none=True)

@@ -26,7 +26,7 @@ def draw_network(
     """Draw a fully connected network as circles (units) and lines (weights).
 
     ``labels`` names each layer (default: input, hidden 1, ..., output). Layers wider than
-    ``max_units`` are drawn with ``max_units`` circles and a note of the real width.
+    ``max_units`` are drawn with ``max_units`` circles and a note saying so ("8 of 32 units drawn").
     Returns the matplotlib axes.
     """
     sizes = list(layer_sizes)
@@ -54,8 +54,10 @@ def draw_network(
     for li, pts in enumerate(positions):
         # scatter markers stay round whatever the axes' aspect ratio
         ax.scatter(pts[:, 0], pts[:, 1], s=size, color=colors[li], zorder=2)
-        note = labels[li] if sizes[li] <= max_units else f"{labels[li]}\n({sizes[li]} units)"
-        ax.text(li, -tallest / 2 - 0.2, note, ha="center", va="top", fontsize=9)
+        note = (labels[li] if sizes[li] <= max_units
+                else f"{labels[li]}\n{shown[li]} of {sizes[li]} units\ndrawn")
+        ax.text(li, -tallest / 2 - 0.2, note, ha="center", va="top",
+                fontsize=9 if sizes[li] <= max_units else 8)
     ax.set_xlim(-0.5, len(sizes) - 0.5)
     ax.set_ylim(-tallest / 2 - 1.3, tallest / 2 + 0.3)
     ax.axis("off")

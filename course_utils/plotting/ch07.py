@@ -41,9 +41,7 @@ def plot_race(
     ax.contour(gx, gy, z, levels=levels, colors="grey", linewidths=0.6, alpha=0.7)
     ax.contourf(gx, gy, z, levels=levels, cmap="Greys", alpha=0.15)
     for i, (name, path) in enumerate(paths.items()):
-        path = np.asarray(path, dtype=float)
-        if path.ndim != 2 or path.shape[1] != 2:
-            raise ValueError(f"path {name!r} must have shape (n, 2), got {path.shape}.")
+        path = np.asarray(path, dtype=float)  # (n, 2), as optimize_path returns it
         color = COLORS[i % len(COLORS)]
         _ = ax.plot(path[:, 0], path[:, 1], "-o", color=color, markersize=2, linewidth=1.3,
                     label=f"{name}: loss {float(surf(*path[-1])):.2g}")
