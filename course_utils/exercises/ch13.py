@@ -77,6 +77,47 @@ answer = lora_parameters
 # --- 3. A whole LoRA layer ----------------------------------------------------------------------
 
 
+def _lora_structure_problem(layer: nn.Module) -> str | None:
+    """What is wrong with the layer's parameters at initialisation, or None."""
+    for name in ("A", "B"):
+        if not isinstance(getattr(layer, name, None), nn.Parameter):
+            return f"The layer needs an nn.Parameter called {name}."
+    if tuple(layer.A.shape) != (2, 6) or tuple(layer.B.shape) != (5, 2):
+        return (f"A must have shape (rank, in) = (2, 6) and B (out, rank) = (5, 2); "
+                f"got {tuple(layer.A.shape)} and {tuple(layer.B.shape)}.")
+    if not torch.all(layer.B == 0) or torch.all(layer.A == 0):
+        return ("B must start at zero and A at random values (otherwise the update can never "
+                "grow, or the layer changes the model at once).")
+    trainable = {id(p) for p in layer.parameters() if p.requires_grad}
+    if trainable != {id(layer.A), id(layer.B)}:
+        return ("Only A and B may be trainable: set requires_grad_(False) on the base layer's "
+                "weight and bias.")
+    return None
+
+
+@torch.no_grad()
+def _lora_maths_problem(layer: nn.Module, base: nn.Linear, w0: torch.Tensor) -> str | None:
+    """What is wrong with forward (at B = 0 and after B changes) or merged(), or None."""
+    x = torch.randn(3, 6)
+    if not torch.allclose(layer(x), base(x), atol=1e-6):
+        return "At initialisation (B = 0) the layer must compute exactly what the base layer computes."
+    layer.B.copy_(torch.randn(5, 2))
+    want = x @ w0.T + base.bias + 2.0 * (x @ layer.A.T @ layer.B.T)
+    got = layer(x)
+    if not isinstance(got, torch.Tensor) or got.shape != want.shape:
+        return f"forward must return a tensor of shape {tuple(want.shape)}."
+    if not torch.allclose(got, want, atol=1e-5):
+        return ("forward must return base(x) + (alpha / rank) * x A^T B^T; check the scale "
+                "alpha / rank (here 4 / 2 = 2).")
+    merged = layer.merged()
+    if not isinstance(merged, nn.Linear):
+        return "merged() must return an nn.Linear."
+    if not torch.allclose(merged(x), want, atol=1e-5):
+        return ("merged() must return a layer with weight W + (alpha / rank) B @ A and the same "
+                "bias, computing the same outputs.")
+    return None
+
+
 def _check_lora_class(cls: object) -> Feedback:
     if not isinstance(cls, type) or not issubclass(cls, nn.Module):
         return Feedback(False, "Pass the class itself (MyLoRALinear, no brackets), a subclass of "
@@ -85,38 +126,9 @@ def _check_lora_class(cls: object) -> Feedback:
     base = nn.Linear(6, 5)
     w0 = base.weight.detach().clone()
     layer = cls(base, 2, 4.0)
-    for name in ("A", "B"):
-        if not isinstance(getattr(layer, name, None), nn.Parameter):
-            return Feedback(False, f"The layer needs an nn.Parameter called {name}.")
-    if tuple(layer.A.shape) != (2, 6) or tuple(layer.B.shape) != (5, 2):
-        return Feedback(False, f"A must have shape (rank, in) = (2, 6) and B (out, rank) = (5, 2); "
-                               f"got {tuple(layer.A.shape)} and {tuple(layer.B.shape)}.")
-    if not torch.all(layer.B == 0) or torch.all(layer.A == 0):
-        return Feedback(False, "B must start at zero and A at random values (otherwise the "
-                               "update can never grow, or the layer changes the model at once).")
-    trainable = {id(p) for p in layer.parameters() if p.requires_grad}
-    if trainable != {id(layer.A), id(layer.B)}:
-        return Feedback(False, "Only A and B may be trainable: set requires_grad_(False) on the "
-                               "base layer's weight and bias.")
-    x = torch.randn(3, 6)
-    with torch.no_grad():
-        if not torch.allclose(layer(x), base(x), atol=1e-6):
-            return Feedback(False, "At initialisation (B = 0) the layer must compute exactly what "
-                                   "the base layer computes.")
-        layer.B.copy_(torch.randn(5, 2))
-        want = x @ w0.T + base.bias + 2.0 * (x @ layer.A.T @ layer.B.T)
-        got = layer(x)
-        if not isinstance(got, torch.Tensor) or got.shape != want.shape:
-            return Feedback(False, f"forward must return a tensor of shape {tuple(want.shape)}.")
-        if not torch.allclose(got, want, atol=1e-5):
-            return Feedback(False, "forward must return base(x) + (alpha / rank) * x A^T B^T; "
-                                   "check the scale alpha / rank (here 4 / 2 = 2).")
-        merged = layer.merged()
-        if not isinstance(merged, nn.Linear):
-            return Feedback(False, "merged() must return an nn.Linear.")
-        if not torch.allclose(merged(x), want, atol=1e-5):
-            return Feedback(False, "merged() must return a layer with weight W + (alpha / rank) "
-                                   "B @ A and the same bias, computing the same outputs.")
+    problem = _lora_structure_problem(layer) or _lora_maths_problem(layer, base, w0)
+    if problem:
+        return Feedback(False, problem)
     return Feedback(True, "frozen base, B = 0 at the start, the scaled low-rank update and the "
                           "merge are all right.")
 

@@ -209,6 +209,29 @@ def plot_decision_boundary(
     return ax
 
 
+def _labelled_matrix(matrix: Any, row_labels: Sequence[str] | None,
+                     col_labels: Sequence[str] | None) -> np.ndarray:
+    """The matrix as a 2-D float array, with as many labels as it has rows and columns."""
+    if hasattr(matrix, "detach"):
+        matrix = matrix.detach().cpu().numpy()
+    m = np.asarray(matrix, dtype=float)
+    if m.ndim != 2:
+        raise ValueError(f"heatmap needs a 2-D matrix, got shape {m.shape}.")
+    for labels, size, what in ((row_labels, m.shape[0], "row"), (col_labels, m.shape[1], "column")):
+        if labels is not None and len(labels) != size:
+            raise ValueError(f"{len(labels)} {what} labels for {size} {what}s.")
+    return m
+
+
+def _annotate_cells(ax: Any, m: np.ndarray, fmt: str) -> None:
+    """Write each value in its cell, white on dark cells and black on light ones."""
+    mid = np.nanmean(m)
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            ax.text(j, i, fmt.format(m[i, j]), ha="center", va="center", fontsize=8,
+                    color="white" if m[i, j] < mid else "black")
+
+
 def heatmap(
     matrix: Any,
     *,
@@ -224,15 +247,7 @@ def heatmap(
     vmax: float | None = None,
 ) -> Any:
     """Draw a 2-D matrix (NumPy array or tensor) with optional labels and values in the cells."""
-    if hasattr(matrix, "detach"):
-        matrix = matrix.detach().cpu().numpy()
-    m = np.asarray(matrix, dtype=float)
-    if m.ndim != 2:
-        raise ValueError(f"heatmap needs a 2-D matrix, got shape {m.shape}.")
-    if row_labels is not None and len(row_labels) != m.shape[0]:
-        raise ValueError(f"{len(row_labels)} row labels for {m.shape[0]} rows.")
-    if col_labels is not None and len(col_labels) != m.shape[1]:
-        raise ValueError(f"{len(col_labels)} column labels for {m.shape[1]} columns.")
+    m = _labelled_matrix(matrix, row_labels, col_labels)
     ax = _new_axes(ax)
     image = ax.imshow(m, cmap=cmap, aspect="auto", vmin=vmin, vmax=vmax)
     ax.grid(False)
@@ -241,11 +256,7 @@ def heatmap(
     if col_labels is not None:
         ax.set_xticks(range(m.shape[1]), labels=list(col_labels), rotation=45, ha="right")
     if annotate:
-        mid = np.nanmean(m)
-        for i in range(m.shape[0]):
-            for j in range(m.shape[1]):
-                ax.text(j, i, fmt.format(m[i, j]), ha="center", va="center", fontsize=8,
-                        color="white" if m[i, j] < mid else "black")
+        _annotate_cells(ax, m, fmt)
     if colorbar:
         ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     if title:

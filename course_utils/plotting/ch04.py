@@ -15,6 +15,23 @@ import numpy as np
 __all__ = ["draw_network"]
 
 
+def _unit_positions(shown: list[int]) -> list[np.ndarray]:
+    """(x, y) of every drawn unit: layer i at x = i, its units centred on y = 0."""
+    positions = []
+    for li, n in enumerate(shown):
+        ys = np.linspace(-(n - 1) / 2, (n - 1) / 2, n) if n > 1 else np.zeros(1)
+        positions.append(np.column_stack([np.full(n, float(li)), ys]))
+    return positions
+
+
+def _draw_weights(ax: Any, positions: list[np.ndarray]) -> None:
+    """One grey line per weight between the drawn units of neighbouring layers."""
+    for left, right in zip(positions[:-1], positions[1:]):
+        for x0, y0 in left:
+            for x1, y1 in right:
+                ax.plot([x0, x1], [y0, y1], color="0.6", lw=0.7, zorder=1)
+
+
 def draw_network(
     layer_sizes: Sequence[int],
     *,
@@ -42,14 +59,8 @@ def draw_network(
     shown = [min(n, max_units) for n in sizes]
     tallest = max(shown)
     colors = ["#2ca02c"] + ["#1f77b4"] * (len(sizes) - 2) + ["#d62728"]
-    positions = []
-    for li, n in enumerate(shown):
-        ys = np.linspace(-(n - 1) / 2, (n - 1) / 2, n) if n > 1 else np.zeros(1)
-        positions.append(np.column_stack([np.full(n, float(li)), ys]))
-    for left, right in zip(positions[:-1], positions[1:]):
-        for x0, y0 in left:
-            for x1, y1 in right:
-                ax.plot([x0, x1], [y0, y1], color="0.6", lw=0.7, zorder=1)
+    positions = _unit_positions(shown)
+    _draw_weights(ax, positions)
     size = 320.0 if tallest <= 5 else 160.0
     for li, pts in enumerate(positions):
         # scatter markers stay round whatever the axes' aspect ratio

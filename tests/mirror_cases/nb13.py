@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import torch
-from tests.mirror_cases.compare import assert_same
 from torch import nn
+
+from tests.mirror_cases.compare import assert_same
 
 
 def _masked_lm_loss(nb, pkg):
