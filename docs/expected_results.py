@@ -19,7 +19,7 @@ MACHINES = {
 
 MEASURED_ON = {
     "xeon": "2-core Intel Xeon @ 2.50 GHz VM, PyTorch 2.13 CPU",
-    "h100": "one NVIDIA H100 80GB HBM3, 16 cores, PyTorch 2.11.0+cu130",
+    "h100": "one NVIDIA H100 80GB HBM3, 16 cores, PyTorch 2.11.0+cu130 (an earlier run)",
 }
 
 FOOTNOTE = (
@@ -115,24 +115,29 @@ NOTEBOOKS = {
     "10_gpt_transformer": {
         "does": "trains a character-level GPT on tiny Shakespeare (a small model on a CPU, "
                 "nanoGPT's 10.7 M-parameter model on a GPU)",
-        "cpu": {"on": "xeon", "full": "over 2 min: the training alone takes 1.5 to 2.5 min "
-                                      "(2,000 steps, 47 to 75 ms each)",
-                "fast": "26 s of CPU time (136 s on the busy machine)",
-                "figures": "validation loss 1.866 (4 layers, 4 heads, 128 dims; nanoGPT's CPU "
-                           "recipe: 1.886)"},
+        "cpu": {"on": "xeon", "full": None, "fast": None, "figures": None},
         "apple": None,
-        "cuda": {"on": "h100", "full": "156 s for the training cell (93 s of training, 5,000 "
-                                       "steps, 18.6 ms each)", "fast": None,
-                 "figures": "lowest validation loss 1.463 at step 1,750 (nanoGPT: 1.4697); "
-                            "879,000 tokens/s"},
+        "cuda": {"on": "h100", "full": "156 s for the training cell with evaluations and samples "
+                                      "(93 s of training, 5000 steps, 18.6 ms per step)",
+                 "fast": None,
+                 "figures": "lowest validation loss 1.463 at step 1750 (nanoGPT's reference: "
+                            "about 1.47); 879,487 tokens/s"},
     },
     "11_generation_finetuning": {
-        "does": "trains (or loads) a small GPT, then fine-tunes it on another play",
+        "does": "compares decoding strategies on notebook 10's small GPT, then fine-tunes it on "
+                "another play against training from scratch",
         "cpu": {"on": "xeon", "full": "over 3 min (51 s comparing strategies, two 300-step "
-                                      "trainings of 77 s each)",
-                "fast": "23 s of CPU time (100 s on the busy machine)",
-                "figures": "base model validation loss 1.878; fine-tuning 1.798 to 1.580 in "
-                           "300 steps (53 s), from scratch only 2.164"},
+                                      "trainings of 77 and 78 s)",
+                "fast": None,
+                "figures": "base model: best validation loss 1.878; fine-tuned: validation loss "
+                           "1.798 -> best 1.580 in 300 steps, from scratch: best 2.164"},
+        "apple": None,
+        "cuda": None,
+    },
+    "12_modern_gpt": {
+        "does": "trains small GPTs with RoPE, RMSNorm, SwiGLU and grouped-query attention in an "
+                "ablation over several seeds, and builds a KV cache for generation",
+        "cpu": {"on": "xeon", "full": None, "fast": None, "figures": None},
         "apple": None,
         "cuda": None,
     },
@@ -153,7 +158,7 @@ NOTEBOOKS = {
                 "accumulation on the CPU, and works out the memory of ZeRO, FSDP and tensor "
                 "parallelism",
         "cpu": {"on": "xeon", "full": "13 min on the busy machine (load about 13)",
-                "fast": None,
+                "fast": "98 s of CPU time (152 s on the busy machine)",
                 "figures": "1 process, 2 processes and grad_accum 2: the same final val loss "
                            "3.08820; 2 processes, 1 thread each: 517.6 ms per step (1 process, "
                            "1 thread: 751.9)"},
