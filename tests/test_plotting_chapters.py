@@ -18,6 +18,7 @@ from course_utils.plotting.ch02 import plot_perceptron_state, plot_progression  
 from course_utils.plotting.ch03 import plot_logistic_snapshot  # noqa: E402
 from course_utils.plotting.ch04 import draw_network  # noqa: E402
 from course_utils.plotting.ch07 import plot_race  # noqa: E402
+from course_utils.plotting.ch10 import plot_ladder  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -128,3 +129,22 @@ def test_plot_race_refuses_bad_input():
         plot_race("bowl", {})
     with pytest.raises(ValueError, match="unknown surface"):
         plot_race("saddle", {"SGD": np.zeros((2, 2))})
+
+
+# ---------------------------------------------------------------- 10
+
+
+def test_plot_ladder_draws_one_bar_per_rung_and_one_curve_per_trained_rung():
+    import pandas as pd
+
+    table = pd.DataFrame({"rung": ["uniform", "bigram counts", "one head", "LSTM"],
+                          "kind": ["counts", "counts", "transformer pieces", "LSTM"],
+                          "validation loss": [4.17, 2.48, 2.3, 2.0]})
+    curves = {"one head": [{"step": 0, "val": 4.2}, {"step": 10, "val": 2.3}],
+              "LSTM": [{"step": 0, "val": 4.2}, {"step": 10, "val": 2.0}]}
+    fig = plot_ladder(table, curves)
+    bars, lines = fig.axes[:2]
+    heights = sorted(round(p.get_width(), 2) for p in bars.patches if p.get_width() > 0)
+    assert heights == [2.0, 2.3, 2.48, 4.17]
+    assert [line.get_label() for line in lines.get_lines()] == ["one head", "LSTM"]
+    assert list(lines.get_lines()[1].get_ydata()) == [4.2, 2.0]
