@@ -21,6 +21,8 @@ under data parallelism, ZeRO/FSDP sharding and tensor parallelism).
 from __future__ import annotations
 
 import os
+import socket
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +76,7 @@ def init_distributed(device: torch.device | str) -> tuple[DistInfo, torch.device
         backend = "nccl"
     elif device.type == "cpu":
         backend = "gloo"
+        _gloo_interface()
     else:
         raise ValueError(f"Data-parallel training runs on CUDA (NCCL) or the CPU (gloo), not on "
                          f"{device.type}. Start one process on {device.type}, or pick "
@@ -81,6 +84,17 @@ def init_distributed(device: torch.device | str) -> tuple[DistInfo, torch.device
     if not dist.is_initialized():
         dist.init_process_group(backend=backend)
     return DistInfo(rank, local_rank, world_size, backend), device
+
+
+def _gloo_interface() -> None:
+    """gloo finds its network interface through the machine's host name; where that name does not
+    resolve (some containers), use the loopback interface, enough for processes on one machine."""
+    if "GLOO_SOCKET_IFNAME" in os.environ:
+        return
+    try:
+        socket.gethostbyname(socket.gethostname())
+    except OSError:
+        os.environ["GLOO_SOCKET_IFNAME"] = "lo0" if sys.platform == "darwin" else "lo"
 
 
 def close_distributed() -> None:
