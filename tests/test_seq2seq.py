@@ -9,11 +9,20 @@ from torch import nn
 from course_utils import seq2seq as S
 
 
-@pytest.mark.parametrize("n, words", [
-    (1, "one"), (13, "thirteen"), (20, "twenty"), (42, "forty two"), (100, "one hundred"),
-    (907, "nine hundred seven"), (4021, "four thousand twenty one"),
-    (9999, "nine thousand nine hundred ninety nine"), (7000, "seven thousand"),
-])
+@pytest.mark.parametrize(
+    "n, words",
+    [
+        (1, "one"),
+        (13, "thirteen"),
+        (20, "twenty"),
+        (42, "forty two"),
+        (100, "one hundred"),
+        (907, "nine hundred seven"),
+        (4021, "four thousand twenty one"),
+        (9999, "nine thousand nine hundred ninety nine"),
+        (7000, "seven thousand"),
+    ],
+)
 def test_number_to_words(n, words):
     assert S.number_to_words(n) == words
 
@@ -34,20 +43,38 @@ def test_cross_attention_equals_pytorchs_multihead_attention():
     layer = S.DecoderLayer(16, 4).double().eval()
     ref = nn.MultiheadAttention(16, 4, batch_first=True).double().eval()
     with torch.no_grad():
-        ref.in_proj_weight.copy_(torch.cat([layer.cross_attn.q_proj.weight,
-                                            layer.cross_attn.k_proj.weight,
-                                            layer.cross_attn.v_proj.weight]))
-        ref.in_proj_bias.copy_(torch.cat([layer.cross_attn.q_proj.bias,
-                                          layer.cross_attn.k_proj.bias,
-                                          layer.cross_attn.v_proj.bias]))
+        ref.in_proj_weight.copy_(
+            torch.cat(
+                [
+                    layer.cross_attn.q_proj.weight,
+                    layer.cross_attn.k_proj.weight,
+                    layer.cross_attn.v_proj.weight,
+                ]
+            )
+        )
+        ref.in_proj_bias.copy_(
+            torch.cat(
+                [
+                    layer.cross_attn.q_proj.bias,
+                    layer.cross_attn.k_proj.bias,
+                    layer.cross_attn.v_proj.bias,
+                ]
+            )
+        )
         ref.out_proj.load_state_dict(layer.cross_attn.out_proj.state_dict())
     queries = torch.randn(2, 5, 16, dtype=torch.float64)
     memory = torch.randn(2, 7, 16, dtype=torch.float64)
     src = torch.tensor([[3, 4, 5, 6, 7, 8, 9], [3, 4, 5, 0, 0, 0, 0]])
     mask = (src != S.PAD)[:, None, None, :]
     out, weights = layer.cross_attn(queries, memory, memory, mask=mask, need_weights=True)
-    want, want_w = ref(queries, memory, memory, key_padding_mask=src == S.PAD,
-                       need_weights=True, average_attn_weights=False)
+    want, want_w = ref(
+        queries,
+        memory,
+        memory,
+        key_padding_mask=src == S.PAD,
+        need_weights=True,
+        average_attn_weights=False,
+    )
     torch.testing.assert_close(out, want)
     torch.testing.assert_close(weights, want_w)
     assert torch.all(weights[1, :, :, 3:] == 0)
@@ -56,20 +83,39 @@ def test_cross_attention_equals_pytorchs_multihead_attention():
 def test_decoder_layer_equals_pytorchs_transformer_decoder_layer():
     torch.manual_seed(1)
     ours = S.DecoderLayer(16, 4).double().eval()
-    ref = nn.TransformerDecoderLayer(16, 4, dim_feedforward=64, dropout=0.0, activation="gelu",
-                                     batch_first=True, norm_first=True).double().eval()
+    ref = (
+        nn.TransformerDecoderLayer(
+            16,
+            4,
+            dim_feedforward=64,
+            dropout=0.0,
+            activation="gelu",
+            batch_first=True,
+            norm_first=True,
+        )
+        .double()
+        .eval()
+    )
     with torch.no_grad():
-        for mine, theirs in ((ours.self_attn, ref.self_attn), (ours.cross_attn, ref.multihead_attn)):
-            theirs.in_proj_weight.copy_(torch.cat([mine.q_proj.weight, mine.k_proj.weight,
-                                                   mine.v_proj.weight]))
-            theirs.in_proj_bias.copy_(torch.cat([mine.q_proj.bias, mine.k_proj.bias,
-                                                 mine.v_proj.bias]))
+        for mine, theirs in (
+            (ours.self_attn, ref.self_attn),
+            (ours.cross_attn, ref.multihead_attn),
+        ):
+            theirs.in_proj_weight.copy_(
+                torch.cat([mine.q_proj.weight, mine.k_proj.weight, mine.v_proj.weight])
+            )
+            theirs.in_proj_bias.copy_(
+                torch.cat([mine.q_proj.bias, mine.k_proj.bias, mine.v_proj.bias])
+            )
             theirs.out_proj.load_state_dict(mine.out_proj.state_dict())
         for a, b in ((ours.ln1, ref.norm1), (ours.ln2, ref.norm2), (ours.ln3, ref.norm3)):
             b.load_state_dict(a.state_dict())
         ref.linear1.load_state_dict(ours.mlp[0].state_dict())
         ref.linear2.load_state_dict(ours.mlp[2].state_dict())
-    y, memory = torch.randn(2, 5, 16, dtype=torch.float64), torch.randn(2, 7, 16, dtype=torch.float64)
+    y, memory = (
+        torch.randn(2, 5, 16, dtype=torch.float64),
+        torch.randn(2, 7, 16, dtype=torch.float64),
+    )
     mask = torch.ones(2, 1, 1, 7, dtype=torch.bool)
     causal = torch.ones(5, 5, dtype=torch.bool).triu(1)
     torch.testing.assert_close(ours(y, memory, mask)[0], ref(y, memory, tgt_mask=causal))
@@ -88,7 +134,7 @@ def test_the_decoder_never_reads_the_future_or_padding():
     padded[1, 1:] = S.PAD
     other = padded.clone()
     with torch.no_grad():
-        model.src_emb.weight[S.PAD].add_(3.0)       # the padding's embedding must not matter
+        model.src_emb.weight[S.PAD].add_(3.0)  # the padding's embedding must not matter
     torch.testing.assert_close(model(padded, tgt[:, :-1])[0], model(other, tgt[:, :-1])[0])
 
 
@@ -109,5 +155,5 @@ def test_training_learns_to_translate_and_decoding_stops_at_the_end_token():
     out, maps = S.greedy_translate(model, src[2500:])
     right = [S.decode_target(o) == str(int(n)) for o, n in zip(out, numbers[2500:])]
     assert sum(right) / len(right) > 0.8
-    assert (out == S.EOS).any(1).all()                   # every row ended
+    assert (out == S.EOS).any(1).all()  # every row ended
     assert maps[-1].shape[:2] == (500, 4) and maps[-1].shape[-1] == 7
