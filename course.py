@@ -103,10 +103,13 @@ def _cpu_torch_tip(vdir: Path) -> None:
     if not sys.platform.startswith("linux") or Path("/proc/driver/nvidia").exists():
         return
     pip = _venv_python(vdir).parent / "pip"
-    print("[course] No NVIDIA GPU here: the default PyTorch build brings CUDA libraries (about "
-          "6 GB of environment in all). For the CPU-only build (a few hundred MB) stop now "
-          f"(Ctrl+C) and run:\n    {pip} install torch --index-url "
-          "https://download.pytorch.org/whl/cpu\nthen this command again.", flush=True)
+    print(
+        "[course] No NVIDIA GPU here: the default PyTorch build brings CUDA libraries (about "
+        "6 GB of environment in all). For the CPU-only build (a few hundred MB) stop now "
+        f"(Ctrl+C) and run:\n    {pip} install torch --index-url "
+        "https://download.pytorch.org/whl/cpu\nthen this command again.",
+        flush=True,
+    )
 
 
 def ensure_teach_tools(python: Path, locked: bool) -> None:
@@ -117,8 +120,16 @@ def ensure_teach_tools(python: Path, locked: bool) -> None:
     if stamp.exists() and stamp.read_text().strip() == wanted:
         return
     print("[course] installing the teaching tools (nbgrader, Sphinx; first run only)", flush=True)
-    cmd = [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-           "-r", str(TEACH_REQUIREMENTS)]
+    cmd = [
+        str(python),
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "-q",
+        "-r",
+        str(TEACH_REQUIREMENTS),
+    ]
     if locked:
         cmd += ["-c", str(CONSTRAINTS)]
     if subprocess.run(cmd, cwd=ROOT).returncode != 0:
@@ -144,10 +155,21 @@ def cmd_test(python: Path, extra: list[str]) -> int:
         print("[course] some files are not formatted: run `python -m ruff format .`.")
         return rc
     workers = ["-n", "2", "--dist", "loadscope"] if (os.cpu_count() or 1) >= 2 else []
-    pytest = [str(python), "-m", "pytest", *workers, "--nbval-lax", "--nbval-current-env",
-              "--nbval-cell-timeout", "900",
-              "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-              "-o", "console_output_style=classic", *extra]
+    pytest = [
+        str(python),
+        "-m",
+        "pytest",
+        *workers,
+        "--nbval-lax",
+        "--nbval-current-env",
+        "--nbval-cell-timeout",
+        "900",
+        "--nbval-sanitize-with",
+        "tests/nbval_sanitize.cfg",
+        "-o",
+        "console_output_style=classic",
+        *extra,
+    ]
     return _run(pytest, env)
 
 
@@ -167,12 +189,18 @@ def cmd_execute(python: Path, extra: list[str]) -> int:
 
 
 def cmd_lock(python: Path, extra: list[str]) -> int:
-    frozen = subprocess.run([str(python), "-m", "pip", "freeze", "--exclude-editable"],
-                            capture_output=True, text=True, check=True).stdout.splitlines()
+    frozen = subprocess.run(
+        [str(python), "-m", "pip", "freeze", "--exclude-editable"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     # Drop local build labels (+cpu, +cu124) so the pins resolve on every platform.
     pins = [line.split("+")[0] if "==" in line else line for line in frozen]
-    header = ["# Exact versions CI installs (pip install -c constraints.txt -r requirements.txt).",
-              "# A library release cannot change the course under CI. Refresh: python3 course.py lock"]
+    header = [
+        "# Exact versions CI installs (pip install -c constraints.txt -r requirements.txt).",
+        "# A library release cannot change the course under CI. Refresh: python3 course.py lock",
+    ]
     CONSTRAINTS.write_text("\n".join(header + pins) + "\n")
     print(f"[course] wrote {len(pins)} pins to {CONSTRAINTS.name}")
     return 0
@@ -186,8 +214,15 @@ def cmd_site(python: Path, extra: list[str]) -> int:
     return _run([str(python), str(ROOT / "tools" / "build_site.py"), *extra])
 
 
-COMMANDS = {"test": cmd_test, "lab": cmd_lab, "check-env": cmd_check_env,
-            "execute": cmd_execute, "lock": cmd_lock, "student": cmd_student, "site": cmd_site}
+COMMANDS = {
+    "test": cmd_test,
+    "lab": cmd_lab,
+    "check-env": cmd_check_env,
+    "execute": cmd_execute,
+    "lock": cmd_lock,
+    "student": cmd_student,
+    "site": cmd_site,
+}
 NEEDS_TEACH_TOOLS = {"test", "student", "site"}
 
 

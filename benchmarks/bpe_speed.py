@@ -21,8 +21,10 @@ def main() -> None:
     args = parser.parse_args()
     text = load_tiny_shakespeare()[: args.chars]
     chunks = chunk_counts(text)
-    print(f"tiny Shakespeare: {len(text):,} characters, {len(chunks):,} distinct chunks, "
-          f"{args.merges} merges")
+    print(
+        f"tiny Shakespeare: {len(text):,} characters, {len(chunks):,} distinct chunks, "
+        f"{args.merges} merges"
+    )
     times, merges = {}, {}
     for name, learn in (("simple", learn_merges_simple), ("incremental", learn_merges_incremental)):
         start = time.perf_counter()
@@ -32,7 +34,9 @@ def main() -> None:
     print(f"{'trainer':<12} {'seconds':>8}")
     for name, seconds in times.items():
         print(f"{name:<12} {seconds:8.2f}")
-    print(f"same {len(merges['simple'])} merges; speed-up {times['simple'] / times['incremental']:.1f}x")
+    print(
+        f"same {len(merges['simple'])} merges; speed-up {times['simple'] / times['incremental']:.1f}x"
+    )
 
 
 if __name__ == "__main__":

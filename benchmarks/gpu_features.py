@@ -72,8 +72,9 @@ def sync(device: torch.device) -> None:
         torch.mps.synchronize()
 
 
-def measure(variant: Variant, preset: gpt.Preset, device: torch.device, *, warmup: int,
-            steps: int) -> dict[str, Any]:
+def measure(
+    variant: Variant, preset: gpt.Preset, device: torch.device, *, warmup: int, steps: int
+) -> dict[str, Any]:
     """Train ``warmup + steps`` steps of a fresh model and time the last ``steps``."""
     seed_everything(0)
     torch._dynamo.reset()  # every compiled variant pays its own compilation in the warm-up
@@ -81,21 +82,28 @@ def measure(variant: Variant, preset: gpt.Preset, device: torch.device, *, warmu
     model.train()
     tcfg = preset.train
     params = [p for p in model.parameters() if p.requires_grad]
-    groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": tcfg.weight_decay},
-              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": tcfg.weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
     fused = variant.fused_adamw and device.type in ("cuda", "cpu")
-    optimizer = torch.optim.AdamW(groups, lr=tcfg.learning_rate,
-                                  betas=(tcfg.beta1, tcfg.beta2), fused=fused)
+    optimizer = torch.optim.AdamW(
+        groups, lr=tcfg.learning_rate, betas=(tcfg.beta1, tcfg.beta2), fused=fused
+    )
     if device.type == "cuda":
         set_tf32(variant.tf32)
     step_model = torch.compile(model) if variant.compile and device.type != "mps" else model
-    amp = (gpt.autocast_context(device) if variant.autocast else contextlib.nullcontext())
+    amp = gpt.autocast_context(device) if variant.autocast else contextlib.nullcontext()
     scaler = gpt.grad_scaler(device) if variant.autocast else gpt.grad_scaler("cpu")
     shape = (tcfg.batch_size, preset.model.block_size)
     gen = torch.Generator().manual_seed(1)
-    batches = [(torch.randint(0, preset.model.vocab_size, shape, generator=gen).to(device),
-                torch.randint(0, preset.model.vocab_size, shape, generator=gen).to(device))
-               for _ in range(8)]  # a few distinct batches, reused in turn
+    batches = [
+        (
+            torch.randint(0, preset.model.vocab_size, shape, generator=gen).to(device),
+            torch.randint(0, preset.model.vocab_size, shape, generator=gen).to(device),
+        )
+        for _ in range(8)
+    ]  # a few distinct batches, reused in turn
 
     def step(i: int) -> torch.Tensor:
         xb, yb = batches[i % len(batches)]
@@ -127,9 +135,15 @@ def measure(variant: Variant, preset: gpt.Preset, device: torch.device, *, warmu
     if device.type == "cuda":
         set_tf32(True)
     tokens = tcfg.batch_size * preset.model.block_size
-    return {"variant": variant.name, "ms_per_step": 1000 * seconds / steps,
-            "tokens_per_second": steps * tokens / seconds, "warmup_seconds": warm_seconds,
-            "peak_memory_gib": peak, "final_loss": loss.item(), **variant.__dict__}
+    return {
+        "variant": variant.name,
+        "ms_per_step": 1000 * seconds / steps,
+        "tokens_per_second": steps * tokens / seconds,
+        "warmup_seconds": warm_seconds,
+        "peak_memory_gib": peak,
+        "final_loss": loss.item(),
+        **variant.__dict__,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,26 +163,40 @@ def main(argv: list[str] | None = None) -> int:
     if not variants:
         parser.error(f"--only matched no variant; names: {[v.name for v in VARIANTS]}")
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
-    print(f"device: {name}; torch {torch.__version__}; preset {preset.name}: "
-          f"{preset.description}")
+    print(f"device: {name}; torch {torch.__version__}; preset {preset.name}: {preset.description}")
     rows = []
     for variant in variants:
         row = measure(variant, preset, device, warmup=args.warmup, steps=args.steps)
         rows.append(row)
         print(f"  measured {variant.name}: {row['ms_per_step']:.1f} ms/step", flush=True)
     base = rows[0]["ms_per_step"] if rows[0]["variant"] == "all on" else None
-    print(f"\n{'variant':<22} {'ms/step':>8} {'tokens/s':>11} {'all on is':>10} "
-          f"{'peak GiB':>9} {'warm-up s':>10}")
+    print(
+        f"\n{'variant':<22} {'ms/step':>8} {'tokens/s':>11} {'all on is':>10} "
+        f"{'peak GiB':>9} {'warm-up s':>10}"
+    )
     for row in rows:
         speedup = f"{row['ms_per_step'] / base:.2f}x" if base else "-"
         peak = f"{row['peak_memory_gib']:.2f}" if row["peak_memory_gib"] is not None else "-"
-        print(f"{row['variant']:<22} {row['ms_per_step']:>8.1f} {row['tokens_per_second']:>11,.0f} "
-              f"{speedup:>10} {peak:>9} {row['warmup_seconds']:>10.1f}")
+        print(
+            f"{row['variant']:<22} {row['ms_per_step']:>8.1f} {row['tokens_per_second']:>11,.0f} "
+            f"{speedup:>10} {peak:>9} {row['warmup_seconds']:>10.1f}"
+        )
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"device": name, "torch": torch.__version__,
-                                        "preset": preset.name, "steps": args.steps,
-                                        "rows": rows}, indent=2) + "\n", encoding="utf-8")
+        args.out.write_text(
+            json.dumps(
+                {
+                    "device": name,
+                    "torch": torch.__version__,
+                    "preset": preset.name,
+                    "steps": args.steps,
+                    "rows": rows,
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
     return 0
 
 

@@ -49,54 +49,108 @@ from course_utils import gpt
 from course_utils.gpt.distributed import close_distributed, init_distributed
 from course_utils.runtime import get_device, seed_everything
 
-PRESETS = {"cpu": gpt.cpu_preset, "cpu-modern": gpt.cpu_modern_preset, "gpu": gpt.gpu_preset,
-           "gpu-short": gpt.gpu_short_preset, "gpu-modern": gpt.gpu_modern_preset,
-           "fast": gpt.fast_preset}
+PRESETS = {
+    "cpu": gpt.cpu_preset,
+    "cpu-modern": gpt.cpu_modern_preset,
+    "gpu": gpt.gpu_preset,
+    "gpu-short": gpt.gpu_short_preset,
+    "gpu-modern": gpt.gpu_modern_preset,
+    "fast": gpt.fast_preset,
+}
 # nanoGPT's figures for the same configurations; the course's goals for the others
-REFERENCE_LOSS = {"cpu": 1.88, "cpu-modern": 1.50, "gpu": 1.47, "gpu-short": 1.47,
-                  "gpu-modern": 1.45}
+REFERENCE_LOSS = {
+    "cpu": 1.88,
+    "cpu-modern": 1.50,
+    "gpu": 1.47,
+    "gpu-short": 1.47,
+    "gpu-modern": 1.45,
+}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", choices=["auto", *PRESETS], default="auto",
-                        help="model and training sizes (auto: gpu on CUDA/MPS, else cpu)")
-    parser.add_argument("--steps", type=int, default=None,
-                        help="training steps (default: the preset's; the schedule follows)")
-    parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
-                        help="torch.compile the model (default: the preset's choice, on for gpu)")
-    parser.add_argument("--device", choices=["cuda", "mps", "cpu"], default=None,
-                        help="device (default: CUDA, then MPS, then CPU)")
-    parser.add_argument("--eval-interval", type=int, default=None,
-                        help="evaluate every N steps (default: the preset's)")
-    parser.add_argument("--eval-iters", type=int, default=None,
-                        help="batches per evaluation during training (default: the preset's)")
-    parser.add_argument("--final-eval-iters", type=int, default=200,
-                        help="batches for the final validation loss (default 200)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="CPU threads for PyTorch (default: PyTorch's choice)")
+    parser.add_argument(
+        "--config",
+        choices=["auto", *PRESETS],
+        default="auto",
+        help="model and training sizes (auto: gpu on CUDA/MPS, else cpu)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="training steps (default: the preset's; the schedule follows)",
+    )
+    parser.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="torch.compile the model (default: the preset's choice, on for gpu)",
+    )
+    parser.add_argument(
+        "--device",
+        choices=["cuda", "mps", "cpu"],
+        default=None,
+        help="device (default: CUDA, then MPS, then CPU)",
+    )
+    parser.add_argument(
+        "--eval-interval",
+        type=int,
+        default=None,
+        help="evaluate every N steps (default: the preset's)",
+    )
+    parser.add_argument(
+        "--eval-iters",
+        type=int,
+        default=None,
+        help="batches per evaluation during training (default: the preset's)",
+    )
+    parser.add_argument(
+        "--final-eval-iters",
+        type=int,
+        default=200,
+        help="batches for the final validation loss (default 200)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for PyTorch (default: PyTorch's choice)",
+    )
     parser.add_argument("--seed", type=int, default=1337)
     model = parser.add_argument_group("model switches (default: the preset's)")
     model.add_argument("--position", choices=["learned", "rope"], default=None)
     model.add_argument("--norm", choices=["layernorm", "rmsnorm"], default=None)
     model.add_argument("--mlp", choices=["gelu", "swiglu"], default=None)
-    model.add_argument("--n-kv-head", type=int, default=None,
-                       help="key/value heads (grouped-query attention)")
+    model.add_argument(
+        "--n-kv-head", type=int, default=None, help="key/value heads (grouped-query attention)"
+    )
     model.add_argument("--ffn-hidden", type=int, default=None, help="feed-forward width")
-    model.add_argument("--tie", action=argparse.BooleanOptionalAction, default=None,
-                       help="tie the output head to the token embedding")
+    model.add_argument(
+        "--tie",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="tie the output head to the token embedding",
+    )
     sched = parser.add_argument_group("schedule (default: the preset's)")
     sched.add_argument("--lr", type=float, default=None, help="peak learning rate")
     sched.add_argument("--min-lr", type=float, default=None, help="learning rate at the end")
     sched.add_argument("--warmup", type=int, default=None, help="warm-up steps")
-    parser.add_argument("--grad-accum", type=int, default=1,
-                        help="micro-batches per process and step (default 1)")
-    parser.add_argument("--batch-size", type=int, default=None,
-                        help="global batch per step (default: the preset's)")
-    parser.add_argument("--init", type=Path, default=None,
-                        help="start from the weights of this checkpoint")
-    parser.add_argument("--save", type=Path, default=None,
-                        help="save the trained model (kept weights) as a checkpoint here")
+    parser.add_argument(
+        "--grad-accum", type=int, default=1, help="micro-batches per process and step (default 1)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="global batch per step (default: the preset's)"
+    )
+    parser.add_argument(
+        "--init", type=Path, default=None, help="start from the weights of this checkpoint"
+    )
+    parser.add_argument(
+        "--save",
+        type=Path,
+        default=None,
+        help="save the trained model (kept weights) as a checkpoint here",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return parser.parse_args(argv)
@@ -138,9 +192,14 @@ def _run(args: argparse.Namespace, info, device: torch.device) -> int:  # noqa: 
         if getattr(args, arg) is not None:
             changes[key] = getattr(args, arg)
     tcfg = replace(tcfg, **changes)
-    switches = {"position": args.position, "norm": args.norm, "mlp": args.mlp,
-                "n_kv_head": args.n_kv_head, "ffn_hidden": args.ffn_hidden,
-                "tie_weights": args.tie}
+    switches = {
+        "position": args.position,
+        "norm": args.norm,
+        "mlp": args.mlp,
+        "n_kv_head": args.n_kv_head,
+        "ffn_hidden": args.ffn_hidden,
+        "tie_weights": args.tie,
+    }
     mcfg = replace(preset.model, **{k: v for k, v in switches.items() if v is not None})
     use_compile = tcfg.compile and device.type != "mps"
     if device.type == "cpu" and args.compile is not True:
@@ -148,10 +207,15 @@ def _run(args: argparse.Namespace, info, device: torch.device) -> int:  # noqa: 
 
     gpu_name = torch.cuda.get_device_name(device) if device.type == "cuda" else None
     print(f"device      : {device.type}" + (f" ({gpu_name})" if gpu_name else ""))
-    print(f"torch       : {torch.__version__}, python {platform.python_version()}, "
-          f"{torch.get_num_threads()} CPU threads")
-    print(f"processes   : {info.world_size}" + (f" ({info.backend})" if info.distributed else "")
-          + f", {tcfg.grad_accum} micro-batch(es) each, global batch {tcfg.batch_size}")
+    print(
+        f"torch       : {torch.__version__}, python {platform.python_version()}, "
+        f"{torch.get_num_threads()} CPU threads"
+    )
+    print(
+        f"processes   : {info.world_size}"
+        + (f" ({info.backend})" if info.distributed else "")
+        + f", {tcfg.grad_accum} micro-batch(es) each, global batch {tcfg.batch_size}"
+    )
     print(f"preset      : {name} - {preset.description}")
     print(f"model       : {mcfg}")
     print(f"training    : {tcfg}")
@@ -167,27 +231,42 @@ def _run(args: argparse.Namespace, info, device: torch.device) -> int:  # noqa: 
     if args.init is not None:
         start = gpt.load_checkpoint(args.init)
         if start.config != mcfg:
-            raise SystemExit(f"{args.init} holds a model of another configuration: "
-                             f"{start.config} (this run: {mcfg}).")
+            raise SystemExit(
+                f"{args.init} holds a model of another configuration: "
+                f"{start.config} (this run: {mcfg})."
+            )
         model.load_state_dict(start.model.state_dict())
         print(f"initial weights from {args.init}")
     model = model.to(device)
     n_params = gpt.count_parameters(model)
     print(f"parameters  : {n_params:,} ({n_params / 1e6:.2f} M)")
-    print(f"data        : {len(corpus.train_tokens):,} train / {len(corpus.val_tokens):,} val "
-          f"tokens (loaded and encoded in {t_data:.1f} s)")
+    print(
+        f"data        : {len(corpus.train_tokens):,} train / {len(corpus.val_tokens):,} val "
+        f"tokens (loaded and encoded in {t_data:.1f} s)"
+    )
     print(f"tokens/step : {tcfg.batch_size * mcfg.block_size:,}")
     print(flush=True)
 
-    result = gpt.train(model, corpus.train_dataset, corpus.val_dataset, tcfg, device=device,
-                       show_progress=not args.no_progress, compile=use_compile)
+    result = gpt.train(
+        model,
+        corpus.train_dataset,
+        corpus.val_dataset,
+        tcfg,
+        device=device,
+        show_progress=not args.no_progress,
+        compile=use_compile,
+    )
 
     if not info.is_main:
         return 0
-    final_val = gpt.estimate_loss(model, {"val": corpus.val_dataset},
-                                  batch_size=tcfg.batch_size,
-                                  eval_iters=args.final_eval_iters, device=device,
-                                  seed=args.seed + 1)["val"]
+    final_val = gpt.estimate_loss(
+        model,
+        {"val": corpus.val_dataset},
+        batch_size=tcfg.batch_size,
+        eval_iters=args.final_eval_iters,
+        device=device,
+        seed=args.seed + 1,
+    )["val"]
     if args.save is not None:
         gpt.save_checkpoint(args.save, model, tokenizer=corpus.tokenizer, train_config=tcfg)
         print(f"saved {args.save}")
@@ -197,27 +276,40 @@ def _run(args: argparse.Namespace, info, device: torch.device) -> int:  # noqa: 
     for rec in result.evals:
         print(f"{rec['step']:>6} {rec['elapsed']:>8.1f} {rec['train']:>7.4f} {rec['val']:>7.4f}")
     print()
-    print(f"ms/step     : {result.ms_per_step:.1f} (training only, evaluations excluded); "
-          f"{result.steady_ms_per_step():.1f} after the first {result.evals[1]['step']} steps"
-          if len(result.evals) > 2 else
-          f"ms/step     : {result.ms_per_step:.1f} (training only, evaluations excluded)")
+    print(
+        f"ms/step     : {result.ms_per_step:.1f} (training only, evaluations excluded); "
+        f"{result.steady_ms_per_step():.1f} after the first {result.evals[1]['step']} steps"
+        if len(result.evals) > 2
+        else f"ms/step     : {result.ms_per_step:.1f} (training only, evaluations excluded)"
+    )
     print(f"tokens/s    : {result.tokens_per_second:,.0f}")
-    print(f"train time  : {result.train_seconds:.1f} s for {result.steps} steps; total with "
-          f"evaluations {result.total_seconds:.1f} s")
+    print(
+        f"train time  : {result.train_seconds:.1f} s for {result.steps} steps; total with "
+        f"evaluations {result.total_seconds:.1f} s"
+    )
     if result.best_step is not None:
         best = next(e for e in result.evals if e["step"] == result.best_step)
-        print(f"best eval   : val {result.best_val_loss:.4f} at step {result.best_step}, after "
-              f"{best['train_seconds']:.1f} s of training"
-              + (" (these weights were kept)" if result.restored_best else ""))
+        print(
+            f"best eval   : val {result.best_val_loss:.4f} at step {result.best_step}, after "
+            f"{best['train_seconds']:.1f} s of training"
+            + (" (these weights were kept)" if result.restored_best else "")
+        )
     reference = REFERENCE_LOSS.get(name)
     reached = result.first_reaching(reference) if reference is not None else None
     if reference is not None:
-        print(f"reference   : val <= {reference} " + (
-            f"first reached at step {reached['step']}, after {reached['train_seconds']:.1f} s of "
-            f"training ({reached['elapsed']:.1f} s with evaluations)" if reached else
-            "not reached"))
-    print(f"final val loss ({args.final_eval_iters} batches of {tcfg.batch_size}, kept weights): "
-          f"{final_val:.4f}")
+        print(
+            f"reference   : val <= {reference} "
+            + (
+                f"first reached at step {reached['step']}, after {reached['train_seconds']:.1f} s of "
+                f"training ({reached['elapsed']:.1f} s with evaluations)"
+                if reached
+                else "not reached"
+            )
+        )
+    print(
+        f"final val loss ({args.final_eval_iters} batches of {tcfg.batch_size}, kept weights): "
+        f"{final_val:.4f}"
+    )
 
     if args.out is not None:
         report = {

@@ -6,20 +6,32 @@ NN, ``plotting.chNN`` its own figures where it has some):
 ==  ===============================  =========================================================
 NN  notebook                         modules
 ==  ===============================  =========================================================
-00  welcome                          ``envcheck`` (environment report), ``exercises.ch00``
+00  welcome                          ``envcheck`` (environment report), ``widgets`` (live widgets
+                                     with a one-line saved form), ``exercises.ch00``
 01  linear regression                ``linear`` (also ``mse``, ``train_val_split``),
                                      ``plotting.ch01``, ``exercises.ch01``
-02  perceptron                       ``perceptron``, ``plotting.ch02``, ``exercises.ch02``
+02  perceptron                       ``perceptron`` (also the pocket perceptron),
+                                     ``plotting.ch02``, ``exercises.ch02``
 03  logistic regression              ``logistic`` (sigmoid, softmax, cross-entropies),
                                      ``plotting.ch03``, ``exercises.ch03``
-04  neural networks, backprop        ``mlp``, ``plotting.ch04``, ``exercises.ch04``
-05  NumPy to PyTorch                 ``mlp`` (``to_torch``, ``torch_gradients``), ``exercises.ch05``
-06  training well                    ``training``, ``exercises.ch06``
+04  neural networks, backprop        ``mlp`` (``NumpyMLP``), ``plotting.ch04``, ``exercises.ch04``
+05  NumPy to PyTorch                 ``autograd`` (``Value``), ``mlp`` (``to_torch``),
+                                     ``plotting.ch05``, ``exercises.ch05``
+06  training well                    ``overfitting``, ``regularization``, ``activations``,
+                                     ``descent``, ``training`` (the loop), ``plotting.ch06``,
+                                     ``exercises.ch06``
 07  optimizers                       ``optimizers``, ``plotting.ch07``, ``exercises.ch07``
-08  tokens and embeddings            ``tokenizers``, ``bpe``, ``embeddings``, ``exercises.ch08``
+08  tokens and embeddings            ``tokenizers``, ``bpe``, ``embeddings``, ``sequence``
+                                     (RNN, LSTM cell), ``plotting.ch08``, ``exercises.ch08``
 09  attention, positions             ``attention``, ``exercises.ch09``
-10  GPT                              ``gpt`` (and ``tokenizers``), ``exercises.ch10``
-11  generation, fine-tuning          ``generation`` (and ``gpt``), ``exercises.ch11``
+10  GPT                              ``gpt`` (``gpt.model``, ``gpt.data``, ``gpt.train``,
+                                     ``gpt.checkpoint``), ``ladder``, ``plotting.ch10``,
+                                     ``exercises.ch10``
+11  generation, encoder-decoder      ``generation``, ``seq2seq``, ``exercises.ch11``
+12  a modern GPT                     ``gpt.model`` (switches, KV cache), ``plotting.ch12``,
+                                     ``exercises.ch12``
+13  adapting a language model        ``adapt`` (masked loss, LoRA, DPO), ``exercises.ch13``
+14  training on many GPUs            ``gpt.distributed``, ``exercises.ch14``
 ==  ===============================  =========================================================
 
 Used everywhere:

@@ -73,10 +73,10 @@ __all__ = [
     "finetune",
 ]
 
-INSTRUCTION = "§"   # starts the instruction
-RESPONSE = "→"      # ends the prompt: the reply follows
-END = "■"           # ends the reply
-IGNORE = -100       # target value that the loss skips (PyTorch's default ignore_index)
+INSTRUCTION = "§"  # starts the instruction
+RESPONSE = "→"  # ends the prompt: the reply follows
+END = "■"  # ends the reply
+IGNORE = -100  # target value that the loss skips (PyTorch's default ignore_index)
 
 TASKS = {
     "voice": "Continue as {speaker}:",
@@ -98,18 +98,25 @@ def held_out_plays(text: str) -> tuple[str, str]:
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be the corpus as a string, got {type(text).__name__}.")
-    held_out = text[int(0.9 * len(text)):]
+    held_out = text[int(0.9 * len(text)) :]
     try:
         start = held_out.index("GREMIO:")
         split = held_out.index("\n\nMaster:\nBoatswain!")
     except ValueError as exc:
-        raise ValueError("This does not look like tiny Shakespeare: the markers of the two "
-                         "held-out plays are missing.") from exc
-    return held_out[start:split], held_out[split + 2:]
+        raise ValueError(
+            "This does not look like tiny Shakespeare: the markers of the two "
+            "held-out plays are missing."
+        ) from exc
+    return held_out[start:split], held_out[split + 2 :]
 
 
-def add_special_tokens(model: GPT, tokenizer: CharTokenizer, markers: Iterable[str] = (
-        INSTRUCTION, RESPONSE, END), *, seed: int = 0) -> tuple[GPT, CharTokenizer]:
+def add_special_tokens(
+    model: GPT,
+    tokenizer: CharTokenizer,
+    markers: Iterable[str] = (INSTRUCTION, RESPONSE, END),
+    *,
+    seed: int = 0,
+) -> tuple[GPT, CharTokenizer]:
     """A copy of ``model`` and a tokenizer that know the new one-character ``markers``.
 
     The old ids stay the same (the markers sort after every character of the corpus). Each new
@@ -122,8 +129,10 @@ def add_special_tokens(model: GPT, tokenizer: CharTokenizer, markers: Iterable[s
     markers = [m for m in markers if m not in tokenizer.stoi]
     new_tok = CharTokenizer(tokenizer.itos + markers)
     if new_tok.itos[: tokenizer.vocab_size] != tokenizer.itos:
-        raise ValueError("The markers must sort after every existing character, so that the old "
-                         "ids stay the same.")
+        raise ValueError(
+            "The markers must sort after every existing character, so that the old "
+            "ids stay the same."
+        )
     config = replace(model.config, vocab_size=new_tok.vocab_size)
     new_model = GPT(config).to(next(model.parameters()).device)
     state = model.state_dict()
@@ -189,11 +198,21 @@ def instruction_examples(text: str, *, max_chars: int, seed: int = 0) -> list[Ex
         words = line.split()
         if len(words) >= 4:
             k = int(rng.integers(2, min(4, len(words) - 1) + 1))
-            out.append(Example("voice", f"{TASKS['voice'].format(speaker=speaker)}\n"
-                                        f"{' '.join(words[:k])}", " " + " ".join(words[k:])))
+            out.append(
+                Example(
+                    "voice",
+                    f"{TASKS['voice'].format(speaker=speaker)}\n{' '.join(words[:k])}",
+                    " " + " ".join(words[k:]),
+                )
+            )
             half = len(words) // 2
-            out.append(Example("verse", f"{TASKS['verse']}\n{' '.join(words[:half])}",
-                               " " + " ".join(words[half:])))
+            out.append(
+                Example(
+                    "verse",
+                    f"{TASKS['verse']}\n{' '.join(words[:half])}",
+                    " " + " ".join(words[half:]),
+                )
+            )
         if i + 1 < len(speeches) and speeches[i + 1][0] != speaker:
             out.append(Example("next", f"{TASKS['next']}\n{lines[-1]}", speeches[i + 1][0]))
     fitted = [_fit(e, max_chars) for e in out]
@@ -221,8 +240,13 @@ def _fit(example: Example, max_chars: int) -> Example | None:
     return example
 
 
-def encode_examples(tokenizer: CharTokenizer, examples: Sequence[Example], block_size: int, *,
-                    mask_prompt: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def encode_examples(
+    tokenizer: CharTokenizer,
+    examples: Sequence[Example],
+    block_size: int,
+    *,
+    mask_prompt: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Inputs and targets ``(N, block_size)`` for next-token training on whole examples.
 
     Row ``n`` holds example ``n``'s tokens (padded with :data:`END`), and its targets shifted by
@@ -236,14 +260,15 @@ def encode_examples(tokenizer: CharTokenizer, examples: Sequence[Example], block
     for n, ex in enumerate(examples):
         ids = tokenizer.encode(render_example(ex))
         if len(ids) > block_size + 1:
-            raise ValueError(f"Example {n} has {len(ids)} tokens; at most block_size + 1 = "
-                             f"{block_size + 1} fit.")
+            raise ValueError(
+                f"Example {n} has {len(ids)} tokens; at most block_size + 1 = {block_size + 1} fit."
+            )
         t = len(ids) - 1
         inputs[n, :t] = torch.tensor(ids[:-1])
         targets[n, :t] = torch.tensor(ids[1:])
         if mask_prompt:
             prompt_len = len(render_prompt(ex.prompt))
-            targets[n, : prompt_len - 1] = IGNORE   # position i predicts token i + 1
+            targets[n, : prompt_len - 1] = IGNORE  # position i predicts token i + 1
     return inputs, targets
 
 
@@ -252,8 +277,9 @@ def encode_examples(tokenizer: CharTokenizer, examples: Sequence[Example], block
 # --------------------------------------------------------------------------------------------
 
 
-def masked_lm_loss(logits: torch.Tensor, targets: torch.Tensor,
-                   ignore_index: int = IGNORE) -> torch.Tensor:
+def masked_lm_loss(
+    logits: torch.Tensor, targets: torch.Tensor, ignore_index: int = IGNORE
+) -> torch.Tensor:
     """Mean cross-entropy over the positions whose target is not ``ignore_index``.
 
     ``logits`` (B, T, V), ``targets`` (B, T). Equal to
@@ -261,13 +287,14 @@ def masked_lm_loss(logits: torch.Tensor, targets: torch.Tensor,
     batch without any kept target gives 0 (and no gradient) instead of 0/0.
     """
     log_probs = F.log_softmax(logits.float(), dim=-1)
-    keep = targets != ignore_index                    # True where the target counts
+    keep = targets != ignore_index  # True where the target counts
     picked = log_probs[keep][torch.arange(int(keep.sum())), targets[keep]]
     return -picked.sum() / max(len(picked), 1)
 
 
-def response_log_probs(model: nn.Module, inputs: torch.Tensor,
-                       targets: torch.Tensor) -> torch.Tensor:
+def response_log_probs(
+    model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor
+) -> torch.Tensor:
     """Per row, the summed log-probability the model gives its kept targets: ``log pi(y | x)``.
 
     Differentiable (no ``no_grad``): DPO trains through it. Returns a float32 tensor (B,).
@@ -286,9 +313,16 @@ def response_log_probs(model: nn.Module, inputs: torch.Tensor,
 
 
 @torch.no_grad()
-def generate_replies(model: nn.Module, tokenizer: CharTokenizer, prompts: Sequence[str], *,
-                     max_new_tokens: int, temperature: float | None = None, seed: int = 0,
-                     samples: int = 1) -> list[list[tuple[str, bool]]]:
+def generate_replies(
+    model: nn.Module,
+    tokenizer: CharTokenizer,
+    prompts: Sequence[str],
+    *,
+    max_new_tokens: int,
+    temperature: float | None = None,
+    seed: int = 0,
+    samples: int = 1,
+) -> list[list[tuple[str, bool]]]:
     """Answer every prompt (the text before the reply) ``samples`` times; stop at :data:`END`.
 
     ``temperature=None`` decodes greedily (then ``samples`` copies are identical); otherwise each
@@ -374,8 +408,10 @@ class LoRALinear(nn.Module):
             raise TypeError(f"LoRALinear wraps an nn.Linear, got {type(base).__name__}.")
         rank = positive_int(rank, "rank")
         if rank > min(base.in_features, base.out_features):
-            raise ValueError(f"rank ({rank}) must not exceed min(in, out) = "
-                             f"{min(base.in_features, base.out_features)}.")
+            raise ValueError(
+                f"rank ({rank}) must not exceed min(in, out) = "
+                f"{min(base.in_features, base.out_features)}."
+            )
         alpha = as_number(alpha, "alpha")
         self.base = base
         for p in self.base.parameters():
@@ -393,8 +429,13 @@ class LoRALinear(nn.Module):
     def merged(self) -> nn.Linear:
         """One ``nn.Linear`` computing the same function: weight ``W + scale * B @ A``."""
         base = self.base
-        out = nn.Linear(base.in_features, base.out_features, bias=base.bias is not None,
-                        device=base.weight.device, dtype=base.weight.dtype)
+        out = nn.Linear(
+            base.in_features,
+            base.out_features,
+            bias=base.bias is not None,
+            device=base.weight.device,
+            dtype=base.weight.dtype,
+        )
         out.weight.copy_(base.weight + self.scale * self.B @ self.A)
         if base.bias is not None:
             out.bias.copy_(base.bias)
@@ -407,8 +448,14 @@ class LoRALinear(nn.Module):
 LORA_TARGETS = ("attn.qkv", "attn.proj", "mlp.fc", "mlp.proj")
 
 
-def add_lora(model: GPT, rank: int, alpha: float, targets: Sequence[str] = LORA_TARGETS, *,
-             layer: Callable[[nn.Linear, int, float], nn.Module] | None = None) -> GPT:
+def add_lora(
+    model: GPT,
+    rank: int,
+    alpha: float,
+    targets: Sequence[str] = LORA_TARGETS,
+    *,
+    layer: Callable[[nn.Linear, int, float], nn.Module] | None = None,
+) -> GPT:
     """Freeze every parameter of ``model`` and wrap the named linear layers of each block in a
     :class:`LoRALinear` (in place; returns the model). Only the LoRA matrices are trainable.
 
@@ -447,9 +494,13 @@ def count_trainable(model: nn.Module) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def dpo_loss(policy_chosen: torch.Tensor, policy_rejected: torch.Tensor,
-             ref_chosen: torch.Tensor, ref_rejected: torch.Tensor,
-             beta: float) -> torch.Tensor:
+def dpo_loss(
+    policy_chosen: torch.Tensor,
+    policy_rejected: torch.Tensor,
+    ref_chosen: torch.Tensor,
+    ref_rejected: torch.Tensor,
+    beta: float,
+) -> torch.Tensor:
     """The DPO loss, averaged over pairs, from summed log-probabilities of each reply.
 
     ``-log sigmoid(beta * [(log pi(c) - log pi_ref(c)) - (log pi(r) - log pi_ref(r))])``:
@@ -462,22 +513,30 @@ def dpo_loss(policy_chosen: torch.Tensor, policy_rejected: torch.Tensor,
 
 
 @torch.no_grad()
-def dpo_metrics(policy_chosen: torch.Tensor, policy_rejected: torch.Tensor,
-                ref_chosen: torch.Tensor, ref_rejected: torch.Tensor,
-                beta: float) -> dict[str, float]:
+def dpo_metrics(
+    policy_chosen: torch.Tensor,
+    policy_rejected: torch.Tensor,
+    ref_chosen: torch.Tensor,
+    ref_rejected: torch.Tensor,
+    beta: float,
+) -> dict[str, float]:
     """Loss, mean implicit rewards, mean margin, and the share of pairs with a positive margin."""
     chosen = beta * (policy_chosen - ref_chosen)
     rejected = beta * (policy_rejected - ref_rejected)
     margin = chosen - rejected
-    return {"loss": float(dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected,
-                                   beta)),
-            "chosen_reward": float(chosen.mean()), "rejected_reward": float(rejected.mean()),
-            "margin": float(margin.mean()), "accuracy": float((margin > 0).float().mean())}
+    return {
+        "loss": float(dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta)),
+        "chosen_reward": float(chosen.mean()),
+        "rejected_reward": float(rejected.mean()),
+        "margin": float(margin.mean()),
+        "accuracy": float((margin > 0).float().mean()),
+    }
 
 
 @torch.no_grad()
-def token_kl(policy: nn.Module, reference: nn.Module, inputs: torch.Tensor,
-             targets: torch.Tensor) -> float:
+def token_kl(
+    policy: nn.Module, reference: nn.Module, inputs: torch.Tensor, targets: torch.Tensor
+) -> float:
     """Mean over the kept target positions of ``KL(pi(. | context) || pi_ref(. | context))``.
 
     The exact divergence between the two next-token distributions, summed over the vocabulary,
@@ -519,11 +578,21 @@ def real_word_share(reply: str, vocabulary: set[str], *, min_words: int = 2) -> 
 # --------------------------------------------------------------------------------------------
 
 
-def finetune(model: nn.Module, batches: Callable[[int], Any],
-             loss_fn: Callable[[nn.Module, Any], torch.Tensor], *, steps: int, lr: float,
-             min_lr: float | None = None, warmup: int = 0, weight_decay: float = 0.0,
-             grad_clip: float = 1.0, evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
-             eval_every: int | None = None, show_progress: bool = False) -> dict[str, Any]:
+def finetune(
+    model: nn.Module,
+    batches: Callable[[int], Any],
+    loss_fn: Callable[[nn.Module, Any], torch.Tensor],
+    *,
+    steps: int,
+    lr: float,
+    min_lr: float | None = None,
+    warmup: int = 0,
+    weight_decay: float = 0.0,
+    grad_clip: float = 1.0,
+    evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
+    eval_every: int | None = None,
+    show_progress: bool = False,
+) -> dict[str, Any]:
     """Train the parameters of ``model`` that require gradients with AdamW.
 
     Each step: the learning rate of :func:`course_utils.gpt.lr_at` (warm-up, cosine down to
@@ -553,8 +622,9 @@ def finetune(model: nn.Module, batches: Callable[[int], Any],
     bar_options: dict[str, Any] = {} if show_progress else {"disable": True}
     for step in progress(range(steps), **bar_options):
         for group in opt.param_groups:
-            group["lr"] = lr_at(step, learning_rate=lr, min_lr=min_lr, warmup_steps=warmup,
-                                decay_steps=steps)
+            group["lr"] = lr_at(
+                step, learning_rate=lr, min_lr=min_lr, warmup_steps=warmup, decay_steps=steps
+            )
         model.train()
         loss = loss_fn(model, batches(step))
         opt.zero_grad(set_to_none=True)

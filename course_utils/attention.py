@@ -53,8 +53,10 @@ __all__ = [
 ]
 
 _PAIRINGS = ("adjacent", "halves")
-_NO_KEY = ("a query has no key it may attend to (its whole row is masked); every query needs at "
-           "least one allowed key.")
+_NO_KEY = (
+    "a query has no key it may attend to (its whole row is masked); every query needs at "
+    "least one allowed key."
+)
 
 
 # --- NumPy: masks and attention (softmax comes from notebook 03's course_utils.logistic) --------
@@ -73,8 +75,10 @@ def causal_mask(n_queries: int, n_keys: int | None = None) -> np.ndarray:
 
 def _check_qkv(q: Any, k: Any, v: Any) -> None:
     if min(q.ndim, k.ndim, v.ndim) < 2 or q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
-        raise ValueError(f"need q (..., T_q, d_k), k (..., T_k, d_k) and v (..., T_k, d_v), got "
-                         f"{tuple(q.shape)}, {tuple(k.shape)} and {tuple(v.shape)}.")
+        raise ValueError(
+            f"need q (..., T_q, d_k), k (..., T_k, d_k) and v (..., T_k, d_v), got "
+            f"{tuple(q.shape)}, {tuple(k.shape)} and {tuple(v.shape)}."
+        )
 
 
 def scaled_dot_product_attention(
@@ -132,8 +136,10 @@ def softmax_saturation(
     largest weight of each softmax row (``max_weight``, 1 = one-hot), and the Frobenius norm of the
     softmax Jacobian (``jacobian_norm``, the size of the gradient that flows back through it).
     """
-    d, n, trials = (positive_int(x, name) for x, name in
-                    ((d_k, "d_k"), (n_keys, "n_keys"), (n_trials, "n_trials")))
+    d, n, trials = (
+        positive_int(x, name)
+        for x, name in ((d_k, "d_k"), (n_keys, "n_keys"), (n_trials, "n_trials"))
+    )
     rng = np.random.default_rng(0) if rng is None else rng
     q = rng.standard_normal((trials, 1, d))
     keys = rng.standard_normal((trials, n, d))
@@ -184,7 +190,8 @@ def attention(
         raise ValueError(_NO_KEY)
     if temperature != 1.0:  # shift first, so a tiny temperature gives its limit, not inf - inf
         scores = ((scores - top) / positive(temperature, "temperature")).masked_fill(
-            scores == top, 0.0)
+            scores == top, 0.0
+        )
     weights = torch.softmax(scores, dim=-1)
     if training and dropout_p > 0:
         weights = F.dropout(weights, p=dropout_p, training=True)
@@ -206,8 +213,9 @@ class MultiHeadAttention(nn.Module):
     number.
     """
 
-    def __init__(self, d_model: int, n_heads: int, *, dropout: float = 0.0,
-                 bias: bool = True) -> None:
+    def __init__(
+        self, d_model: int, n_heads: int, *, dropout: float = 0.0, bias: bool = True
+    ) -> None:
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads}).")
@@ -248,14 +256,17 @@ class MultiHeadAttention(nn.Module):
         key = query if key is None else key
         value = key if value is None else value
         if query.size(-1) != self.d_model or key.shape[:2] != value.shape[:2]:
-            raise ValueError(f"query {tuple(query.shape)}, key {tuple(key.shape)} and value "
-                             f"{tuple(value.shape)} must be (batch, length, {self.d_model}), key "
-                             "and value of the same length.")
+            raise ValueError(
+                f"query {tuple(query.shape)}, key {tuple(key.shape)} and value "
+                f"{tuple(value.shape)} must be (batch, length, {self.d_model}), key "
+                "and value of the same length."
+            )
         q = self.split_heads(self.q_proj(query))
         k = self.split_heads(self.k_proj(key))
         v = self.split_heads(self.v_proj(value))
-        heads, weights = attention(q, k, v, causal=causal, mask=mask, dropout_p=self.dropout,
-                                   training=self.training)
+        heads, weights = attention(
+            q, k, v, causal=causal, mask=mask, dropout_p=self.dropout, training=self.training
+        )
         out = self.out_proj(self.merge_heads(heads))
         return (out, weights) if need_weights else out
 
@@ -267,9 +278,11 @@ class MultiHeadAttention(nn.Module):
         ``(3 d_model, d_model)``: rows for queries, then keys, then values.
         """
         if (mha.embed_dim, mha.num_heads) != (self.d_model, self.n_heads):
-            raise ValueError(f"size mismatch: this module has d_model={self.d_model}, "
-                             f"n_heads={self.n_heads}; the torch one has "
-                             f"embed_dim={mha.embed_dim}, num_heads={mha.num_heads}.")
+            raise ValueError(
+                f"size mismatch: this module has d_model={self.d_model}, "
+                f"n_heads={self.n_heads}; the torch one has "
+                f"embed_dim={mha.embed_dim}, num_heads={mha.num_heads}."
+            )
         for i, layer in enumerate((self.q_proj, self.k_proj, self.v_proj)):
             rows = slice(i * self.d_model, (i + 1) * self.d_model)
             layer.weight.copy_(mha.in_proj_weight[rows])
@@ -287,13 +300,15 @@ class MultiHeadAttention(nn.Module):
 def _even_dim(d: Any, name: str) -> int:
     d = positive_int(d, name)
     if d % 2:
-        raise ValueError(f"{name} must be even (dimensions come in sin/cos or rotation pairs), "
-                         f"got {d}.")
+        raise ValueError(
+            f"{name} must be even (dimensions come in sin/cos or rotation pairs), got {d}."
+        )
     return d
 
 
-def sinusoidal_positional_encoding(n_positions: int, d_model: int,
-                                   base: float = 10000.0) -> np.ndarray:
+def sinusoidal_positional_encoding(
+    n_positions: int, d_model: int, base: float = 10000.0
+) -> np.ndarray:
     """The transformer's position table, shape ``(n_positions, d_model)``.
 
     ``PE[pos, 2i] = sin(pos / base^(2i/d_model))`` and ``PE[pos, 2i+1] = cos(pos / base^(2i/d_model))``
@@ -301,8 +316,9 @@ def sinusoidal_positional_encoding(n_positions: int, d_model: int,
     from one radian per position (columns 0, 1) down to about ``1/base`` radian per position.
     """
     d = _even_dim(d_model, "d_model")
-    angles = np.outer(np.arange(positive_int(n_positions, "n_positions")),
-                      rope_frequencies(d, base))               # one frequency per pair
+    angles = np.outer(
+        np.arange(positive_int(n_positions, "n_positions")), rope_frequencies(d, base)
+    )  # one frequency per pair
     pe = np.empty((len(angles), d))
     pe[:, 0::2] = np.sin(angles)
     pe[:, 1::2] = np.cos(angles)
@@ -324,7 +340,7 @@ def positional_metrics(pe: Any) -> dict[str, float]:
         raise ValueError(f"pe must have shape (n_positions >= 3, d), got {table.shape}.")
     n = table.shape[0]
     diff = table[:, None, :] - table[None, :, :]
-    dist = np.sqrt((diff ** 2).sum(-1))
+    dist = np.sqrt((diff**2).sum(-1))
     dist[np.diag_indices(n)] = np.inf
     gram = table @ table.T
     norm2 = float(np.mean(np.diag(gram)))
@@ -341,8 +357,10 @@ def positional_metrics(pe: Any) -> dict[str, float]:
 
 def _check_pairing(pairing: str) -> str:
     if pairing not in _PAIRINGS:
-        raise ValueError(f"pairing must be 'adjacent' (pairs 2i, 2i+1) or 'halves' (pairs i, "
-                         f"i + d/2), got {pairing!r}.")
+        raise ValueError(
+            f"pairing must be 'adjacent' (pairs 2i, 2i+1) or 'halves' (pairs i, "
+            f"i + d/2), got {pairing!r}."
+        )
     return pairing
 
 
@@ -359,8 +377,9 @@ def _pair_indices(d: int, pairing: str) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(d // 2), np.arange(d // 2, d)
 
 
-def rope_matrix(position: float, d: int, base: float = 10000.0,
-                pairing: str = "adjacent") -> np.ndarray:
+def rope_matrix(
+    position: float, d: int, base: float = 10000.0, pairing: str = "adjacent"
+) -> np.ndarray:
     """The ``(d, d)`` rotation ``R(position)``: pair ``i`` turns by ``position * theta_i``.
 
     With ``pairing="adjacent"`` (the RoPE paper) the pairs are dimensions ``(2i, 2i+1)`` and the
@@ -380,8 +399,9 @@ def rope_matrix(position: float, d: int, base: float = 10000.0,
     return r
 
 
-def apply_rope_matrix(x: Any, positions: Any = None, base: float = 10000.0,
-                      pairing: str = "adjacent") -> np.ndarray:
+def apply_rope_matrix(
+    x: Any, positions: Any = None, base: float = 10000.0, pairing: str = "adjacent"
+) -> np.ndarray:
     """Rotate each row ``x[..., t, :]`` by the matrix ``R(positions[t])`` (slow, for teaching).
 
     ``x`` has shape ``(..., T, d)``; ``positions`` defaults to ``0 .. T-1``.
@@ -392,8 +412,9 @@ def apply_rope_matrix(x: Any, positions: Any = None, base: float = 10000.0,
     return np.einsum("tij,...tj->...ti", mats, arr)
 
 
-def rope_cos_sin(positions: Any, d: int, base: float = 10000.0,
-                 pairing: str = "adjacent") -> tuple[np.ndarray, np.ndarray]:
+def rope_cos_sin(
+    positions: Any, d: int, base: float = 10000.0, pairing: str = "adjacent"
+) -> tuple[np.ndarray, np.ndarray]:
     """The ``cos`` and ``sin`` tables of shape ``(T, d)`` used by :func:`apply_rope`.
 
     Both dimensions of a pair share one angle, so each angle appears twice in a row: side by side
@@ -417,15 +438,18 @@ def rotate_half(x: Any, pairing: str = "adjacent") -> Any:
     if pairing == "halves":
         half = x.shape[-1] // 2
         parts = (-x[..., half:], x[..., :half])
-        return torch.cat(parts, dim=-1) if isinstance(x, torch.Tensor) else np.concatenate(parts, -1)
+        return (
+            torch.cat(parts, dim=-1) if isinstance(x, torch.Tensor) else np.concatenate(parts, -1)
+        )
     out = x.clone() if isinstance(x, torch.Tensor) else np.array(x, dtype=float)
     out[..., 0::2] = -x[..., 1::2]
     out[..., 1::2] = x[..., 0::2]
     return out
 
 
-def apply_rope(x: Any, positions: Any = None, base: float = 10000.0,
-               pairing: str = "adjacent") -> Any:
+def apply_rope(
+    x: Any, positions: Any = None, base: float = 10000.0, pairing: str = "adjacent"
+) -> Any:
     """Rotary position embedding, the fast way: ``x * cos + rotate_half(x) * sin``.
 
     ``x`` is a NumPy array or a torch tensor of shape ``(..., T, d)``; row ``t`` is turned by the

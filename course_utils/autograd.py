@@ -26,8 +26,9 @@ class Value:
     ``tanh()`` and ``exp()``.
     """
 
-    def __init__(self, data: float, _children: Iterable[Value] = (), _op: str = "",
-                 label: str = "") -> None:
+    def __init__(
+        self, data: float, _children: Iterable[Value] = (), _op: str = "", label: str = ""
+    ) -> None:
         self.data = float(data)
         self.grad = 0.0
         self._backward: Callable[[], None] = lambda: None

@@ -78,8 +78,9 @@ def _id_list(ids: Any) -> list[int]:
 # --- the pieces of training -----------------------------------------------------------------------
 
 
-def count_pairs(ids: Sequence[int], counts: dict[tuple[int, int], int] | None = None,
-                weight: int = 1) -> dict[tuple[int, int], int]:
+def count_pairs(
+    ids: Sequence[int], counts: dict[tuple[int, int], int] | None = None, weight: int = 1
+) -> dict[tuple[int, int], int]:
     """Count each pair of neighbours in ``ids`` (overlapping), adding ``weight`` per occurrence.
 
     >>> count_pairs([1, 2, 1, 2, 2])
@@ -115,8 +116,10 @@ def merge_pair(ids: Sequence[int], pair: tuple[int, int], new_id: int) -> list[i
     [9, 5, 1, 9]
     """
     if not (isinstance(pair, tuple) and len(pair) == 2 and all(map(_is_int, (*pair, new_id)))):
-        raise TypeError(f"pair must be a tuple of two integer ids and new_id an integer, got "
-                        f"pair={pair!r}, new_id={new_id!r}.")
+        raise TypeError(
+            f"pair must be a tuple of two integer ids and new_id an integer, got "
+            f"pair={pair!r}, new_id={new_id!r}."
+        )
     return _merge(_id_list(ids), pair, new_id)
 
 
@@ -126,13 +129,16 @@ def split_into_chunks(text: str, split_pattern: str | None = DEFAULT_SPLIT_PATTE
         return [text] if text else []
     chunks = re.findall(split_pattern, text)
     if "".join(chunks) != text:  # a custom pattern that skips characters would lose text
-        raise ValueError("split_pattern does not cover every character of the text; the chunks "
-                         "must join back to the original text.")
+        raise ValueError(
+            "split_pattern does not cover every character of the text; the chunks "
+            "must join back to the original text."
+        )
     return chunks
 
 
-def chunk_counts(text: str, split_pattern: str | None = DEFAULT_SPLIT_PATTERN
-                 ) -> dict[tuple[int, ...], int]:
+def chunk_counts(
+    text: str, split_pattern: str | None = DEFAULT_SPLIT_PATTERN
+) -> dict[tuple[int, ...], int]:
     """Each distinct chunk of ``text`` as a tuple of byte ids, with how often it occurs."""
     return dict(Counter(tuple(c.encode("utf-8")) for c in split_into_chunks(text, split_pattern)))
 
@@ -140,8 +146,9 @@ def chunk_counts(text: str, split_pattern: str | None = DEFAULT_SPLIT_PATTERN
 # --- two trainers that learn the same merges ------------------------------------------------------
 
 
-def learn_merges_simple(chunks: Mapping[tuple[int, ...], int], n_merges: int,
-                        min_count: int = 2) -> list[tuple[int, int]]:
+def learn_merges_simple(
+    chunks: Mapping[tuple[int, ...], int], n_merges: int, min_count: int = 2
+) -> list[tuple[int, int]]:
     """BPE the plain way: after every merge, count all pairs again in every chunk.
 
     ``chunks`` maps each distinct chunk (a tuple of ids) to its count. Stops early when no pair
@@ -163,8 +170,9 @@ def learn_merges_simple(chunks: Mapping[tuple[int, ...], int], n_merges: int,
     return merges
 
 
-def pair_index(words: Sequence[list[int]], weight: Sequence[int]
-               ) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], set[int]]]:
+def pair_index(
+    words: Sequence[list[int]], weight: Sequence[int]
+) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], set[int]]]:
     """Pair counts over all chunks (each weighted by its count), and which chunks hold each pair."""
     counts: dict[tuple[int, int], int] = defaultdict(int)
     where: dict[tuple[int, int], set[int]] = defaultdict(set)
@@ -175,8 +183,9 @@ def pair_index(words: Sequence[list[int]], weight: Sequence[int]
     return counts, where
 
 
-def learn_merges_incremental(chunks: Mapping[tuple[int, ...], int], n_merges: int,
-                             min_count: int = 2) -> list[tuple[int, int]]:
+def learn_merges_incremental(
+    chunks: Mapping[tuple[int, ...], int], n_merges: int, min_count: int = 2
+) -> list[tuple[int, int]]:
     """The same merges as :func:`learn_merges_simple`, updating only what a merge changed.
 
     ``where[pair]`` lists the chunks that hold ``pair``; a merge re-counts only those chunks
@@ -231,14 +240,18 @@ def train_bpe(
     ``incremental=False`` uses the plain trainer (same merges, much slower).
     """
     if not isinstance(text, str) or not _is_int(vocab_size):
-        raise TypeError(f"train_bpe() needs a text and an integer vocab_size, got "
-                        f"{type(text).__name__} and {vocab_size!r}.")
+        raise TypeError(
+            f"train_bpe() needs a text and an integer vocab_size, got "
+            f"{type(text).__name__} and {vocab_size!r}."
+        )
     specials = _check_specials(special_tokens)
     n_merges = vocab_size - N_BYTES - len(specials)
     if n_merges < 0 or not text or not _is_int(min_count) or min_count < 1:
-        raise ValueError(f"train_bpe() needs a non-empty text, a vocab_size of at least "
-                         f"{N_BYTES + len(specials)} (256 bytes + {len(specials)} special tokens; "
-                         f"got {vocab_size}) and a positive integer min_count (got {min_count!r}).")
+        raise ValueError(
+            f"train_bpe() needs a non-empty text, a vocab_size of at least "
+            f"{N_BYTES + len(specials)} (256 bytes + {len(specials)} special tokens; "
+            f"got {vocab_size}) and a positive integer min_count (got {min_count!r})."
+        )
     learn = learn_merges_incremental if incremental else learn_merges_simple
     merges = learn(chunk_counts(text, split_pattern), n_merges, min_count)
     return BPETokenizer(merges, special_tokens=specials, split_pattern=split_pattern)
@@ -280,14 +293,17 @@ class BPETokenizer:
         self.vocab: list[bytes] = [bytes([b]) for b in range(N_BYTES)]
         for k, (a, b) in enumerate(merges):
             if not all(_is_int(i) and 0 <= i < N_BYTES + k for i in (a, b)):
-                raise ValueError(f"merge {k} refers to id {a!r} or {b!r}, which does not exist "
-                                 f"yet (ids 0 to {N_BYTES + k - 1} exist before it).")
+                raise ValueError(
+                    f"merge {k} refers to id {a!r} or {b!r}, which does not exist "
+                    f"yet (ids 0 to {N_BYTES + k - 1} exist before it)."
+                )
             self.merges.append((a, b))
             self.vocab.append(self.vocab[a] + self.vocab[b])
         self.ranks: dict[tuple[int, int], int] = {p: N_BYTES + k for k, p in enumerate(self.merges)}
         first = N_BYTES + len(self.merges)
         self.special_tokens: dict[str, int] = {
-            s: first + i for i, s in enumerate(_check_specials(special_tokens))}
+            s: first + i for i, s in enumerate(_check_specials(special_tokens))
+        }
         self.special_by_id: dict[int, str] = {i: s for s, i in self.special_tokens.items()}
         self._cache: dict[str, list[int]] = {}
 
@@ -302,8 +318,11 @@ class BPETokenizer:
         """The tokenizer that training would have given after its first ``n_merges`` merges."""
         if not (_is_int(n_merges) and 0 <= n_merges <= len(self.merges)):
             raise ValueError(f"n_merges must be between 0 and {len(self.merges)}, got {n_merges}.")
-        return BPETokenizer(self.merges[:n_merges], special_tokens=list(self.special_tokens),
-                            split_pattern=self.split_pattern)
+        return BPETokenizer(
+            self.merges[:n_merges],
+            special_tokens=list(self.special_tokens),
+            split_pattern=self.split_pattern,
+        )
 
     # --- sizes and names --------------------------------------------------------------------------
 
@@ -316,13 +335,18 @@ class BPETokenizer:
         return self.vocab_size
 
     def __repr__(self) -> str:
-        return (f"BPETokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)}, "
-                f"special_tokens={list(self.special_tokens)})")
+        return (
+            f"BPETokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)}, "
+            f"special_tokens={list(self.special_tokens)})"
+        )
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, BPETokenizer) and self.merges == other.merges
-                and self.special_tokens == other.special_tokens
-                and self.split_pattern == other.split_pattern)
+        return (
+            isinstance(other, BPETokenizer)
+            and self.merges == other.merges
+            and self.special_tokens == other.special_tokens
+            and self.split_pattern == other.split_pattern
+        )
 
     def __hash__(self) -> int:
         return hash((tuple(self.merges), tuple(self.special_tokens), self.split_pattern))
@@ -332,8 +356,10 @@ class BPETokenizer:
         if token_id in self.special_by_id:
             return self.special_by_id[token_id].encode("utf-8")
         if not 0 <= token_id < len(self.vocab):
-            raise ValueError(f"The id {token_id} is outside this tokenizer's vocabulary "
-                             f"(ids 0 to {self.vocab_size - 1}).")
+            raise ValueError(
+                f"The id {token_id} is outside this tokenizer's vocabulary "
+                f"(ids 0 to {self.vocab_size - 1})."
+            )
         return self.vocab[token_id]
 
     def token_str(self, token_id: int) -> str:
@@ -410,7 +436,11 @@ class BPETokenizer:
     def from_dict(cls, data: Mapping[str, Any]) -> BPETokenizer:
         """Rebuild a tokenizer saved with :meth:`to_dict` (for example after ``json.loads``)."""
         if not isinstance(data, Mapping) or data.get("format") != FORMAT:
-            raise ValueError(f"This is not a saved BPETokenizer (expected a dict with format "
-                             f"{FORMAT!r}).")
-        return cls([tuple(m) for m in data["merges"]], special_tokens=data["special_tokens"],
-                   split_pattern=data["split_pattern"])
+            raise ValueError(
+                f"This is not a saved BPETokenizer (expected a dict with format {FORMAT!r})."
+            )
+        return cls(
+            [tuple(m) for m in data["merges"]],
+            special_tokens=data["special_tokens"],
+            split_pattern=data["split_pattern"],
+        )

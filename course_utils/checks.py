@@ -49,7 +49,9 @@ class Feedback:
 
 def _to_numpy(value: Any) -> Any:
     """Turn tensors and sequences into NumPy arrays; leave anything else alone."""
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without importing torch
+    if hasattr(value, "detach") and hasattr(
+        value, "cpu"
+    ):  # a torch tensor, without importing torch
         return value.detach().cpu().numpy()
     if isinstance(value, (list, tuple)):
         try:
@@ -96,8 +98,9 @@ def _compare_exact(answer: Any, expected: Any, name: str, show_expected: bool) -
     """Strings and bools: the same type (any bool for a bool) and equal."""
     both_bool = isinstance(expected, (bool, np.bool_)) and isinstance(answer, (bool, np.bool_))
     if type(answer) is not type(expected) and not both_bool:
-        return Feedback(False, f"{name} should be a {type(expected).__name__}, "
-                               f"but it is {_describe(answer)}.")
+        return Feedback(
+            False, f"{name} should be a {type(expected).__name__}, but it is {_describe(answer)}."
+        )
     if answer == expected:
         return Feedback(True, f"{name} is correct.")
     return _wrong(name, answer, expected, show_expected)
@@ -107,8 +110,9 @@ def _numeric_array(answer: Any, name: str) -> np.ndarray | Feedback:
     """The answer as a numeric array, or the feedback saying why it is not one."""
     ans = _to_numpy(answer)
     if isinstance(ans, (str, bytes)) or not isinstance(ans, (numbers.Number, np.ndarray)):
-        return Feedback(False, f"{name} should be a number or an array, but it is "
-                               f"{_describe(answer)}.")
+        return Feedback(
+            False, f"{name} should be a number or an array, but it is {_describe(answer)}."
+        )
     arr = np.asarray(ans)
     if arr.dtype != np.bool_ and not np.issubdtype(arr.dtype, np.number):
         return Feedback(False, f"{name} should hold numbers, but its dtype is {arr.dtype}.")
@@ -126,8 +130,9 @@ def _fit_shape(ans: np.ndarray, exp: np.ndarray, name: str) -> np.ndarray | Feed
         tip = " It looks transposed: check the order of a matrix product or use .T."
     elif ans.size == exp.size:
         tip = " It has the right number of entries: a reshape or squeeze may be missing."
-    return Feedback(False, f"{name} has shape {ans.shape}, but the expected shape is "
-                           f"{exp.shape}.{tip}")
+    return Feedback(
+        False, f"{name} has shape {ans.shape}, but the expected shape is {exp.shape}.{tip}"
+    )
 
 
 def _non_finite(ans: np.ndarray, exp: np.ndarray, name: str) -> Feedback | None:
@@ -135,17 +140,24 @@ def _non_finite(ans: np.ndarray, exp: np.ndarray, name: str) -> Feedback | None:
     n_nan = int(np.isnan(ans).sum())
     if n_nan and not np.isnan(exp).any():
         where = "" if ans.size == 1 else f" ({n_nan} of {ans.size} entries)"
-        return Feedback(False, f"{name} contains NaN{where}. Look for 0/0, inf - inf, the "
-                               "log or square root of a negative number, or a value that "
-                               "blew up earlier (in training: a learning rate too large).")
+        return Feedback(
+            False,
+            f"{name} contains NaN{where}. Look for 0/0, inf - inf, the "
+            "log or square root of a negative number, or a value that "
+            "blew up earlier (in training: a learning rate too large).",
+        )
     if np.isinf(ans).any() and not np.isinf(exp).any():
-        return Feedback(False, f"{name} contains infinity: a value overflowed. Look for exp() "
-                               "of a large number, division by zero, or divergence.")
+        return Feedback(
+            False,
+            f"{name} contains infinity: a value overflowed. Look for exp() "
+            "of a large number, division by zero, or divergence.",
+        )
     return None
 
 
-def _compare_numeric(answer: Any, exp: Any, name: str, rtol: float, atol: float,
-                     show_expected: bool) -> Feedback:
+def _compare_numeric(
+    answer: Any, exp: Any, name: str, rtol: float, atol: float, show_expected: bool
+) -> Feedback:
     ans = _numeric_array(answer, name)
     if isinstance(ans, Feedback):
         return ans
@@ -164,9 +176,12 @@ def _compare_numeric(answer: Any, exp: Any, name: str, rtol: float, atol: float,
         return Feedback(False, f"{name} is {_fmt(ans_f.item())}{shown}.")
     bad = ~np.isclose(ans_f, exp_arr, rtol=rtol, atol=atol, equal_nan=True)
     worst = float(np.nanmax(np.abs(ans_f - exp_arr)))
-    return Feedback(False, f"{name} has the right shape {ans_f.shape}, but {int(bad.sum())} of "
-                           f"{bad.size} entries differ from the expected values (largest "
-                           f"difference {worst:.3g}).")
+    return Feedback(
+        False,
+        f"{name} has the right shape {ans_f.shape}, but {int(bad.sum())} of "
+        f"{bad.size} entries differ from the expected values (largest "
+        f"difference {worst:.3g}).",
+    )
 
 
 def _compare_equal(answer: Any, expected: Any, name: str, show_expected: bool) -> Feedback:
@@ -198,12 +213,15 @@ def compare(
     if rtol < 0 or atol < 0:
         raise ValueError("rtol and atol must be non-negative.")
     if answer is None:
-        return Feedback(False, f"{name} is None. Did you forget a `return`, or to assign the result?")
+        return Feedback(
+            False, f"{name} is None. Did you forget a `return`, or to assign the result?"
+        )
     if answer is Ellipsis:
         return Feedback(False, f"{name} is still the `...` placeholder: replace it with your code.")
     if isinstance(expected, Mapping):
-        return _compare_mapping(answer, expected, name, rtol=rtol, atol=atol,
-                                show_expected=show_expected)
+        return _compare_mapping(
+            answer, expected, name, rtol=rtol, atol=atol, show_expected=show_expected
+        )
     if isinstance(expected, (str, bool, np.bool_)):
         return _compare_exact(answer, expected, name, show_expected)
     exp = _to_numpy(expected)
@@ -212,14 +230,22 @@ def compare(
     return _compare_equal(answer, expected, name, show_expected)
 
 
-def check(answer: Any, expected: Any, *, rtol: float = 1e-5, atol: float = 1e-8,
-          name: str = "your answer", show_expected: bool = True) -> Feedback:
+def check(
+    answer: Any,
+    expected: Any,
+    *,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    name: str = "your answer",
+    show_expected: bool = True,
+) -> Feedback:
     """Print friendly feedback on ``answer`` against ``expected``.
 
     Returns the :class:`Feedback`, which is truthy when the answer matches (``if check(...):``).
     """
-    return compare(answer, expected, rtol=rtol, atol=atol, name=name,
-                   show_expected=show_expected).show()
+    return compare(
+        answer, expected, rtol=rtol, atol=atol, name=name, show_expected=show_expected
+    ).show()
 
 
 def _short(args: Sequence[Any]) -> str:
@@ -250,8 +276,11 @@ def compare_function(
     if fn is None or fn is Ellipsis:
         return Feedback(False, "Your function is missing: define it and pass it in (no brackets).")
     if not callable(fn):
-        return Feedback(False, f"Expected a function, but got {_describe(fn)}. Pass the function "
-                               "itself, e.g. check(my_func), not my_func(...).")
+        return Feedback(
+            False,
+            f"Expected a function, but got {_describe(fn)}. Pass the function "
+            "itself, e.g. check(my_func), not my_func(...).",
+        )
     label = name or getattr(fn, "__name__", "your function")
     for i, case in enumerate(cases, start=1):
         args = tuple(case)
@@ -267,8 +296,15 @@ def compare_function(
     return Feedback(True, f"{label} passed all {len(cases)} tests.")
 
 
-def check_function(fn: Any, reference: Callable[..., Any], cases: Sequence[Sequence[Any]], *,
-                   rtol: float = 1e-5, atol: float = 1e-8, name: str | None = None) -> Feedback:
+def check_function(
+    fn: Any,
+    reference: Callable[..., Any],
+    cases: Sequence[Sequence[Any]],
+    *,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    name: str | None = None,
+) -> Feedback:
     """Print feedback from :func:`compare_function`; the result is truthy when every case matches."""
     return compare_function(fn, reference, cases, rtol=rtol, atol=atol, name=name).show()
 
@@ -322,8 +358,9 @@ class Exercise:
             raise ValueError("An exercise needs a non-empty title.")
         ways = sum(x is not None for x in (expected, reference, validator))
         if ways != 1:
-            raise ValueError(f"Exercise {title!r} needs exactly one of expected, reference "
-                             "or validator.")
+            raise ValueError(
+                f"Exercise {title!r} needs exactly one of expected, reference or validator."
+            )
         if reference is not None and cases is None:
             raise ValueError(f"Exercise {title!r} has a reference but no test cases.")
         if not isinstance(solution, str) or not solution.strip():
@@ -353,14 +390,19 @@ class Exercise:
                 return self.validator(answer)
             if self.reference is not None:
                 cases = self.cases() if callable(self.cases) else self.cases
-                return compare_function(answer, self.reference, cases, rtol=self.rtol,
-                                        atol=self.atol)
+                return compare_function(
+                    answer, self.reference, cases, rtol=self.rtol, atol=self.atol
+                )
             expected = self.expected() if callable(self.expected) else self.expected
-            return compare(answer, expected, rtol=self.rtol, atol=self.atol,
-                           show_expected=self.show_expected)
+            return compare(
+                answer, expected, rtol=self.rtol, atol=self.atol, show_expected=self.show_expected
+            )
         except Exception as exc:  # noqa: BLE001 - the learner sees a message, never a traceback
-            return Feedback(False, f"Your answer could not be checked ({type(exc).__name__}: "
-                                   f"{exc}). Check its type and shape.")
+            return Feedback(
+                False,
+                f"Your answer could not be checked ({type(exc).__name__}: "
+                f"{exc}). Check its type and shape.",
+            )
 
     def check(self, answer: Any) -> Feedback:
         """Print whether ``answer`` is right (and why not); the result is truthy when it is."""
@@ -391,4 +433,3 @@ class Exercise:
         if self.answer_name not in namespace:
             raise KeyError(f"The solution of {self.title!r} does not define {self.answer_name!r}.")
         return namespace[self.answer_name]
-

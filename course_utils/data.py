@@ -55,8 +55,16 @@ CALIFORNIA_HOUSING_FILE = "cal_housing_py3.pkz"
 CALIFORNIA_HOUSING_SHA256 = "740b911884b5405599c461cf5c9a620aad36c63a0d32494567de2ebee803a42f"
 CALIFORNIA_HOUSING_NPY = "cal_housing_py3.npy"
 CALIFORNIA_HOUSING_NPY_SHA256 = "e430206bf07c96f2051d5fc175e7484136c880fe6ce70182ca712bd976e1026d"
-CALIFORNIA_FEATURES = ("MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup",
-                       "Latitude", "Longitude")
+CALIFORNIA_FEATURES = (
+    "MedInc",
+    "HouseAge",
+    "AveRooms",
+    "AveBedrms",
+    "Population",
+    "AveOccup",
+    "Latitude",
+    "Longitude",
+)
 # A download's temporary file untouched for this long belongs to a process that was killed.
 STALE_PART_SECONDS = 15 * 60
 
@@ -144,8 +152,9 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def download_file(url: str, dest: str | os.PathLike[str], sha256: str, *,
-                  timeout: float = 30.0) -> Path:
+def download_file(
+    url: str, dest: str | os.PathLike[str], sha256: str, *, timeout: float = 30.0
+) -> Path:
     """Download ``url`` to ``dest``, verify its sha256, and only then move it into place.
 
     The download goes to a temporary file next to ``dest``, so an interrupted or corrupted
@@ -173,7 +182,10 @@ def download_file(url: str, dest: str | os.PathLike[str], sha256: str, *,
         digest = hashlib.sha256()
         received = 0
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response, os.fdopen(fd, "wb") as out:
+            with (
+                urllib.request.urlopen(url, timeout=timeout) as response,
+                os.fdopen(fd, "wb") as out,
+            ):
                 expected_len = response.headers.get("Content-Length")
                 for chunk in iter(lambda: response.read(1 << 16), b""):
                     out.write(chunk)
@@ -212,8 +224,9 @@ def _read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def load_tiny_shakespeare(path: str | os.PathLike[str] | None = None, *,
-                          url: str | None = None) -> str:
+def load_tiny_shakespeare(
+    path: str | os.PathLike[str] | None = None, *, url: str | None = None
+) -> str:
     """Return the tiny Shakespeare corpus (1,115,394 characters) as one string.
 
     ``path`` (or ``COURSE_SHAKESPEARE_PATH``) names a copy to use; it must have the published
@@ -272,9 +285,14 @@ def _california_bunch(raw: Any) -> Any:
     features = pd.DataFrame(data, columns=list(CALIFORNIA_FEATURES))
     target_s = pd.Series(target, name="MedHouseVal")
     frame = pd.concat([features, target_s], axis=1)
-    return Bunch(data=features, target=target_s, frame=frame, target_names=["MedHouseVal"],
-                 feature_names=list(CALIFORNIA_FEATURES),
-                 DESCR=load_descr("california_housing.rst"))
+    return Bunch(
+        data=features,
+        target=target_s,
+        frame=frame,
+        target_names=["MedHouseVal"],
+        feature_names=list(CALIFORNIA_FEATURES),
+        DESCR=load_descr("california_housing.rst"),
+    )
 
 
 def _load_verified_california(folder: Path, *, replace_bad: bool) -> Any | None:
@@ -285,8 +303,10 @@ def _load_verified_california(folder: Path, *, replace_bad: bool) -> Any | None:
     """
     import numpy as np
 
-    for name, sha256 in ((CALIFORNIA_HOUSING_FILE, CALIFORNIA_HOUSING_SHA256),
-                         (CALIFORNIA_HOUSING_NPY, CALIFORNIA_HOUSING_NPY_SHA256)):
+    for name, sha256 in (
+        (CALIFORNIA_HOUSING_FILE, CALIFORNIA_HOUSING_SHA256),
+        (CALIFORNIA_HOUSING_NPY, CALIFORNIA_HOUSING_NPY_SHA256),
+    ):
         path = folder / name
         if not path.is_file():
             continue
@@ -362,7 +382,9 @@ def load_california_housing(*, data_home: str | os.PathLike[str] | None = None) 
     if data_home is not None:
         download_home = Path(data_home).expanduser()
     else:
-        download_home = Path(env_home).expanduser() if env_home else cache_dir() / "scikit_learn_data"
+        download_home = (
+            Path(env_home).expanduser() if env_home else cache_dir() / "scikit_learn_data"
+        )
     homes = [(shared / "scikit_learn_data", False)] if shared is not None else []
     homes.append((download_home, True))
     if data_home is None and env_home:
@@ -386,8 +408,11 @@ def dataset_status() -> dict[str, str]:
         text_locations.append(shared / "tinyshakespeare" / "input.txt")
     text_locations.append(cache_dir() / "tinyshakespeare" / "input.txt")
     status["tiny Shakespeare"] = next(
-        (f"present and verified at {p}" for p in text_locations
-         if _verified(p, TINY_SHAKESPEARE_SHA256)),
+        (
+            f"present and verified at {p}"
+            for p in text_locations
+            if _verified(p, TINY_SHAKESPEARE_SHA256)
+        ),
         f"not here yet: it will be downloaded once (1.1 MB) into {text_locations[-1].parent}",
     )
 

@@ -113,8 +113,10 @@ def minibatch_gd(
     """
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
     if X.ndim != 2 or y.shape != (len(X),) or not 1 <= batch_size <= len(X):
-        raise ValueError(f"X must be (n, d), y (n,) and 1 <= batch_size <= n; got {X.shape}, "
-                         f"{y.shape} and batch_size={batch_size}.")
+        raise ValueError(
+            f"X must be (n, d), y (n,) and 1 <= batch_size <= n; got {X.shape}, "
+            f"{y.shape} and batch_size={batch_size}."
+        )
     rng = np.random.default_rng(seed)
     n, w, b = len(X), np.zeros(X.shape[1]), 0.0
     history = {"loss": [np.mean((X @ w + b - y) ** 2)], "seconds": [0.0], "steps": [0], "lr": []}
@@ -123,7 +125,7 @@ def minibatch_gd(
         start = time.perf_counter()
         order = rng.permutation(n)
         for first in range(0, n, batch_size):
-            idx = order[first:first + batch_size]
+            idx = order[first : first + batch_size]
             error = X[idx] @ w + b - y[idx]
             w = w - rate * 2 * X[idx].T @ error / len(idx)
             b = b - rate * 2 * error.mean()

@@ -95,8 +95,13 @@ class BagOfWords:
     Words not in the vocabulary (never seen in :meth:`fit`) are silently ignored.
     """
 
-    def __init__(self, *, stop_words: Iterable[str] | None = STOP_WORDS, binary: bool = True,
-                 min_count: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        stop_words: Iterable[str] | None = STOP_WORDS,
+        binary: bool = True,
+        min_count: int = 1,
+    ) -> None:
         self.stop_words = frozenset(stop_words or ())
         self.binary = bool(binary)
         self.min_count = min_count
@@ -142,8 +147,10 @@ def _as_2d(x: Any, name: str) -> tuple[np.ndarray, bool]:
         x = x.detach().cpu().numpy()
     arr = np.asarray(x, dtype=float)
     if arr.ndim not in (1, 2) or arr.size == 0 or not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be a non-empty vector or matrix of finite numbers (no NaN "
-                         f"or infinity), got shape {arr.shape}.")
+        raise ValueError(
+            f"{name} must be a non-empty vector or matrix of finite numbers (no NaN "
+            f"or infinity), got shape {arr.shape}."
+        )
     return (arr[None, :], True) if arr.ndim == 1 else (arr, False)
 
 
@@ -166,8 +173,9 @@ def cosine_similarity(a: Any, b: Any) -> Any:
     A, a_vec = _as_2d(a, "a")
     B, b_vec = _as_2d(b, "b")
     if A.shape[1] != B.shape[1]:
-        raise ValueError(f"a and b need the same length of vectors, got {A.shape[1]} and "
-                         f"{B.shape[1]}.")
+        raise ValueError(
+            f"a and b need the same length of vectors, got {A.shape[1]} and {B.shape[1]}."
+        )
     A, B = _unit_rows(A), _unit_rows(B)
     sims = A @ B.T
     if a_vec and b_vec:
@@ -192,8 +200,13 @@ def _check_vectors(vectors: Any, vocabulary: Sequence[str]) -> np.ndarray:
     return V
 
 
-def nearest_neighbours(word: str | Any, vectors: Any, vocabulary: Sequence[str], k: int = 5,
-                       exclude: Iterable[str] = ()) -> list[tuple[str, float]]:
+def nearest_neighbours(
+    word: str | Any,
+    vectors: Any,
+    vocabulary: Sequence[str],
+    k: int = 5,
+    exclude: Iterable[str] = (),
+) -> list[tuple[str, float]]:
     """The ``k`` words whose vectors have the highest cosine similarity with ``word``.
 
     ``word`` is a word of the vocabulary (it is left out of the answer) or a query vector.
@@ -214,8 +227,9 @@ def nearest_neighbours(word: str | Any, vectors: Any, vocabulary: Sequence[str],
     return [(vocabulary[j], float(sims[j])) for j in order]
 
 
-def analogy(a: str, b: str, c: str, vectors: Any, vocabulary: Sequence[str],
-            k: int = 1) -> list[tuple[str, float]]:
+def analogy(
+    a: str, b: str, c: str, vectors: Any, vocabulary: Sequence[str], k: int = 1
+) -> list[tuple[str, float]]:
     """Solve "``a`` is to ``b`` as ``c`` is to ?" with the vector ``b - a + c``.
 
     ``analogy("man", "king", "woman", ...)`` looks for the word nearest to king - man + woman,
@@ -237,8 +251,10 @@ class WordVocabulary:
 
     def __init__(self, words: Sequence[str], counts: Sequence[int]) -> None:
         if len(words) != len(counts) or not words or len(set(words)) != len(words):
-            raise ValueError("words and counts must be non-empty and of the same length, and no "
-                             "word may be listed twice.")
+            raise ValueError(
+                "words and counts must be non-empty and of the same length, and no "
+                "word may be listed twice."
+            )
         self.itos = list(words)
         self.counts = np.asarray(counts, dtype=np.int64)
         self.stoi = {w: i for i, w in enumerate(self.itos)}
@@ -259,13 +275,16 @@ def build_word_vocabulary(words: Sequence[str], min_count: int = 5) -> WordVocab
     counts = Counter(words)
     kept = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
     if isinstance(words, str) or not kept:
-        raise ValueError(f"words must be a list of words (tokenize_words(text)) of which some "
-                         f"occur {min_count} times or more.")
+        raise ValueError(
+            f"words must be a list of words (tokenize_words(text)) of which some "
+            f"occur {min_count} times or more."
+        )
     return WordVocabulary(kept, [counts[w] for w in kept])
 
 
-def subsample(ids: np.ndarray, counts: np.ndarray, t: float = 1e-3,
-              rng: np.random.Generator | None = None) -> np.ndarray:
+def subsample(
+    ids: np.ndarray, counts: np.ndarray, t: float = 1e-3, rng: np.random.Generator | None = None
+) -> np.ndarray:
     r"""Drop frequent words at random: word :math:`w` is kept with probability
     :math:`\min(1, \sqrt{t / f(w)})`, :math:`f(w)` its share of all words. "the" and "and" then
     stop crowding every window, and rarer words get more of the training."""
@@ -281,8 +300,10 @@ def _word_ids(ids: Any) -> np.ndarray:
     """A 1-D array of integer word ids; floats (NaN above all) are refused, not cast."""
     arr = np.asarray(ids)
     if arr.ndim != 1 or not (np.issubdtype(arr.dtype, np.integer) or arr.size == 0):
-        raise ValueError(f"ids must be a 1-D sequence of integer word ids, got dtype {arr.dtype} "
-                         f"and shape {arr.shape}.")
+        raise ValueError(
+            f"ids must be a 1-D sequence of integer word ids, got dtype {arr.dtype} "
+            f"and shape {arr.shape}."
+        )
     return arr.astype(np.int64)
 
 
@@ -314,28 +335,29 @@ def skipgram_pairs(ids: Any, window: int) -> np.ndarray:
 def negative_sampling_distribution(counts: Any, power: float = 0.75) -> np.ndarray:
     """Probabilities proportional to ``count ** power`` (word2vec's 3/4 power)."""
     counts = np.asarray(counts, dtype=float)
-    if counts.ndim != 1 or not np.isfinite(counts).all() or (counts < 0).any() \
-            or counts.sum() == 0:
+    if counts.ndim != 1 or not np.isfinite(counts).all() or (counts < 0).any() or counts.sum() == 0:
         raise ValueError("counts must be a non-empty 1-D array of finite, non-negative counts.")
-    p = counts ** power
+    p = counts**power
     return p / p.sum()
 
 
-def skipgram_loss(v_centre: torch.Tensor, u_context: torch.Tensor,
-                  u_negative: torch.Tensor) -> torch.Tensor:
+def skipgram_loss(
+    v_centre: torch.Tensor, u_context: torch.Tensor, u_negative: torch.Tensor
+) -> torch.Tensor:
     r"""Mean negative-sampling loss over a batch.
 
     .. math:: L = -\log\sigma(u_o\cdot v_c) - \sum_{k=1}^{K}\log\sigma(-u_k\cdot v_c)
 
     Shapes: ``v_centre`` (B, d), ``u_context`` (B, d), ``u_negative`` (B, K, d).
     """
-    pos = (u_context * v_centre).sum(-1)                              # (B,)
-    neg = (u_negative * v_centre.unsqueeze(1)).sum(-1)                # (B, K)
+    pos = (u_context * v_centre).sum(-1)  # (B,)
+    neg = (u_negative * v_centre.unsqueeze(1)).sum(-1)  # (B, K)
     return -(F.logsigmoid(pos) + F.logsigmoid(-neg).sum(-1)).mean()
 
 
-def skipgram_gradients(v_centre: torch.Tensor, u_context: torch.Tensor,
-                       u_negative: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def skipgram_gradients(
+    v_centre: torch.Tensor, u_context: torch.Tensor, u_negative: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     r"""The gradients of :func:`skipgram_loss`, written out by hand.
 
     With :math:`s_o = u_o\cdot v_c` and :math:`s_k = u_k\cdot v_c`, per example (then divided by
@@ -347,8 +369,8 @@ def skipgram_gradients(v_centre: torch.Tensor, u_context: torch.Tensor,
         \frac{\partial L}{\partial u_k} = \sigma(s_k)\,v_c.
     """
     b = v_centre.shape[0]
-    s_o = (u_context * v_centre).sum(-1, keepdim=True)                   # (B, 1)
-    s_k = (u_negative * v_centre.unsqueeze(1)).sum(-1, keepdim=True)     # (B, K, 1)
+    s_o = (u_context * v_centre).sum(-1, keepdim=True)  # (B, 1)
+    s_k = (u_negative * v_centre.unsqueeze(1)).sum(-1, keepdim=True)  # (B, K, 1)
     g_o = torch.sigmoid(s_o) - 1.0
     g_k = torch.sigmoid(s_k)
     d_v = (g_o * u_context + (g_k * u_negative).sum(1)) / b
@@ -370,8 +392,9 @@ class SkipGram(nn.Module):
         nn.init.uniform_(self.centre.weight, -0.5 / dim, 0.5 / dim)
         nn.init.zeros_(self.context.weight)
 
-    def forward(self, centre: torch.Tensor, context: torch.Tensor,
-                negatives: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, centre: torch.Tensor, context: torch.Tensor, negatives: torch.Tensor
+    ) -> torch.Tensor:
         """Loss for ids ``centre`` (B,), ``context`` (B,) and ``negatives`` (B, K)."""
         return skipgram_loss(self.centre(centre), self.context(context), self.context(negatives))
 
@@ -380,8 +403,9 @@ class SkipGram(nn.Module):
         return self.centre.weight.detach().cpu().numpy().copy()
 
 
-def skipgram_step(model: SkipGram, optimizer: torch.optim.Optimizer, pairs: torch.Tensor,
-                  negatives: torch.Tensor) -> float:
+def skipgram_step(
+    model: SkipGram, optimizer: torch.optim.Optimizer, pairs: torch.Tensor, negatives: torch.Tensor
+) -> float:
     """One training step on a batch: ``pairs`` (B, 2) of (centre, context) ids and ``negatives``
     (B, K) of noise-word ids. Returns the batch's loss."""
     loss = model(pairs[:, 0], pairs[:, 1], negatives)
@@ -417,8 +441,10 @@ def train_skipgram(
     """
     ids = _word_ids(ids)
     if len(ids) < 2 or ids.min() < 0 or ids.max() >= len(vocab) or not lr > 0:
-        raise ValueError(f"ids must hold at least two word ids between 0 and {len(vocab) - 1} "
-                         f"(the vocabulary size), and lr must be positive (got {lr}).")
+        raise ValueError(
+            f"ids must hold at least two word ids between 0 and {len(vocab) - 1} "
+            f"(the vocabulary size), and lr must be positive (got {lr})."
+        )
     rng = np.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -434,8 +460,9 @@ def train_skipgram(
     quiet = {} if show_progress else {"disable": True}
     for step, pairs in enumerate(progress(batches, desc="skip-gram", **quiet)):
         optimizer.param_groups[0]["lr"] = lr * (1 - step / len(batches))
-        noise_ids = torch.multinomial(noise, len(pairs) * negatives, replacement=True,
-                                      generator=generator).view(len(pairs), negatives)
+        noise_ids = torch.multinomial(
+            noise, len(pairs) * negatives, replacement=True, generator=generator
+        ).view(len(pairs), negatives)
         running.append(skipgram_step(model, optimizer, pairs, noise_ids))
         if (step + 1) % log_every == 0 or step + 1 == len(batches):
             history.append(sum(running) / len(running))

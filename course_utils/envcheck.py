@@ -69,8 +69,10 @@ def torch_build() -> str:
     except ImportError:
         return "not installed"
     if torch.version.cuda:
-        return (f"{torch.__version__}, with CUDA {torch.version.cuda} libraries (several GB; "
-                "without an NVIDIA GPU the CPU-only build is a few hundred MB: see the README)")
+        return (
+            f"{torch.__version__}, with CUDA {torch.version.cuda} libraries (several GB; "
+            "without an NVIDIA GPU the CPU-only build is a few hundred MB: see the README)"
+        )
     if getattr(torch.version, "hip", None):
         return f"{torch.__version__}, with ROCm {torch.version.hip}"
     if torch.backends.mps.is_built():

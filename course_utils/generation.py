@@ -73,10 +73,15 @@ def _check_logits(logits: Any) -> torch.Tensor:
         raise TypeError(f"logits must be a floating-point torch tensor, got {logits!r:.60}.")
     if logits.dim() not in (1, 2) or logits.size(-1) == 0:
         raise ValueError(f"logits must have shape (V,) or (B, V), got {tuple(logits.shape)}.")
-    if torch.isnan(logits).any() or torch.isposinf(logits).any() or \
-            torch.isneginf(logits).all(dim=-1).any():
-        raise ValueError("logits must not contain NaN or +inf, and each row needs a finite entry "
-                         "(-inf marks a token that can never be drawn).")
+    if (
+        torch.isnan(logits).any()
+        or torch.isposinf(logits).any()
+        or torch.isneginf(logits).all(dim=-1).any()
+    ):
+        raise ValueError(
+            "logits must not contain NaN or +inf, and each row needs a finite entry "
+            "(-inf marks a token that can never be drawn)."
+        )
     return logits
 
 
@@ -92,8 +97,10 @@ def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
     _check_logits(logits)
     t = as_number(temperature, "temperature")
     if t <= 0:
-        raise ValueError(f"temperature must be positive, got {t}. (Temperature 0 means always "
-                         "taking the most likely token: use greedy_decode.)")
+        raise ValueError(
+            f"temperature must be positive, got {t}. (Temperature 0 means always "
+            "taking the most likely token: use greedy_decode.)"
+        )
     z = logits.double()
     top = z.amax(dim=-1, keepdim=True)
     return ((z - top) / t).masked_fill(z == top, 0.0).to(logits.dtype)
@@ -134,8 +141,13 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     return logits.masked_fill(~keep, float("-inf"))
 
 
-def next_token_probs(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int | None = None,
-                     top_p: float | None = None) -> torch.Tensor:
+def next_token_probs(
+    logits: torch.Tensor,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+) -> torch.Tensor:
     """Probabilities after temperature, then top-k, then top-p (the order Hugging Face uses)."""
     logits = apply_temperature(logits, temperature)  # checks the logits once, for all three
     if top_k is not None:
@@ -155,12 +167,16 @@ def _as_batch(idx: Any, vocab_size: int | None) -> torch.Tensor:
     idx = torch.as_tensor(idx)
     idx = idx.unsqueeze(0) if idx.dim() == 1 else idx
     if idx.dtype not in (torch.int64, torch.int32) or idx.dim() != 2 or idx.size(1) == 0:
-        raise ValueError(f"The prompt must be integer token ids of shape (T,) or (B, T) with "
-                         f"T >= 1, got {idx.dtype} {tuple(idx.shape)}. For text use "
-                         "generate_text().")
+        raise ValueError(
+            f"The prompt must be integer token ids of shape (T,) or (B, T) with "
+            f"T >= 1, got {idx.dtype} {tuple(idx.shape)}. For text use "
+            "generate_text()."
+        )
     if vocab_size is not None and (int(idx.min()) < 0 or int(idx.max()) >= vocab_size):
-        raise ValueError(f"The prompt holds ids from {int(idx.min())} to {int(idx.max())}, but "
-                         f"the vocabulary has ids 0 to {vocab_size - 1}.")
+        raise ValueError(
+            f"The prompt holds ids from {int(idx.min())} to {int(idx.max())}, but "
+            f"the vocabulary has ids 0 to {vocab_size - 1}."
+        )
     return idx.long()
 
 
@@ -225,10 +241,17 @@ def greedy_decode(model: nn.Module, idx: Any, max_new_tokens: int) -> torch.Tens
 
 
 @_in_eval_mode
-def sample_decode(model: nn.Module, idx: Any, max_new_tokens: int, *, temperature: float = 1.0,
-                  top_k: int | None = None, top_p: float | None = None,
-                  generator: torch.Generator | None = None, seed: int | None = None
-                  ) -> torch.Tensor:
+def sample_decode(
+    model: nn.Module,
+    idx: Any,
+    max_new_tokens: int,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+    seed: int | None = None,
+) -> torch.Tensor:
     """Append ``max_new_tokens`` tokens drawn from the reshaped next-token distribution.
 
     Each step: logits of the last position, :func:`next_token_probs` (temperature, top-k, top-p),
@@ -249,8 +272,9 @@ def sample_decode(model: nn.Module, idx: Any, max_new_tokens: int, *, temperatur
     # Check the parameters once, even when no token is asked for.
     next_token_probs(torch.zeros(2), temperature=temperature, top_k=top_k, top_p=top_p)
     for _ in range(n):
-        probs = next_token_probs(next_token_logits(model, idx).cpu(), temperature=temperature,
-                                 top_k=top_k, top_p=top_p)
+        probs = next_token_probs(
+            next_token_logits(model, idx).cpu(), temperature=temperature, top_k=top_k, top_p=top_p
+        )
         nxt = torch.multinomial(probs, num_samples=1, generator=generator)
         idx = torch.cat([idx, nxt], dim=1)
     return idx
@@ -276,8 +300,15 @@ def _score(log_prob: float, length: int, length_penalty: float) -> float:
 
 
 @_in_eval_mode
-def beam_search(model: nn.Module, idx: Any, max_new_tokens: int, *, beam_width: int = 5,
-                length_penalty: float = 1.0, eos_id: int | None = None) -> list[Beam]:
+def beam_search(
+    model: nn.Module,
+    idx: Any,
+    max_new_tokens: int,
+    *,
+    beam_width: int = 5,
+    length_penalty: float = 1.0,
+    eos_id: int | None = None,
+) -> list[Beam]:
     """Search for a high-probability continuation of one prompt, keeping ``beam_width`` beams.
 
     At every step each live beam is extended by every token; of all these candidates the
@@ -302,13 +333,15 @@ def beam_search(model: nn.Module, idx: Any, max_new_tokens: int, *, beam_width: 
         raise ValueError(f"eos_id {eos_id} is outside the vocabulary (ids 0 to {vocab - 1}).")
     prompt = _as_batch(idx, vocab).cpu()
     if prompt.size(0) != 1:
-        raise ValueError(f"beam_search() continues one prompt at a time, got a batch of "
-                         f"{prompt.size(0)}.")
+        raise ValueError(
+            f"beam_search() continues one prompt at a time, got a batch of {prompt.size(0)}."
+        )
     live: list[tuple[tuple[int, ...], float]] = [((), 0.0)]
     finished: list[Beam] = []
     for _ in range(n):
-        batch = torch.stack([torch.cat([prompt[0], torch.tensor(t, dtype=torch.long)])
-                             for t, _ in live])
+        batch = torch.stack(
+            [torch.cat([prompt[0], torch.tensor(t, dtype=torch.long)]) for t, _ in live]
+        )
         logp = F.log_softmax(next_token_logits(model, batch).cpu().double(), dim=-1)
         totals = torch.tensor([lp for _, lp in live], dtype=torch.float64)[:, None] + logp
         flat = totals.flatten()
@@ -349,15 +382,28 @@ def encode_prompt(tokenizer: CharTokenizer, prompt: str) -> torch.Tensor:
     ``ValueError``) naming any character outside the vocabulary.
     """
     if not prompt:
-        raise ValueError("The prompt is empty: give the model at least one character to "
-                         "continue, e.g. a newline '\\n'.")
+        raise ValueError(
+            "The prompt is empty: give the model at least one character to "
+            "continue, e.g. a newline '\\n'."
+        )
     return torch.tensor([tokenizer.encode(prompt)], dtype=torch.long)
 
 
-def generate_text(model: nn.Module, tokenizer: CharTokenizer, prompt: str, max_new_tokens: int,
-                  *, method: str = "sample", temperature: float = 1.0, top_k: int | None = None,
-                  top_p: float | None = None, seed: int | None = 0, beam_width: int = 5,
-                  length_penalty: float = 1.0, eos: str | None = None) -> str:
+def generate_text(
+    model: nn.Module,
+    tokenizer: CharTokenizer,
+    prompt: str,
+    max_new_tokens: int,
+    *,
+    method: str = "sample",
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    seed: int | None = 0,
+    beam_width: int = 5,
+    length_penalty: float = 1.0,
+    eos: str | None = None,
+) -> str:
     """Continue ``prompt`` by ``max_new_tokens`` characters and return only the new text.
 
     ``method`` is ``"greedy"``, ``"sample"`` (with ``temperature``, ``top_k``, ``top_p`` and
@@ -369,18 +415,20 @@ def generate_text(model: nn.Module, tokenizer: CharTokenizer, prompt: str, max_n
     ids = encode_prompt(tokenizer, prompt)
     n = _check_length(max_new_tokens)
     if method == "greedy":
-        out = greedy_decode(model, ids, n)[0, ids.size(1):]
+        out = greedy_decode(model, ids, n)[0, ids.size(1) :]
     elif method == "sample":
-        out = sample_decode(model, ids, n, temperature=temperature, top_k=top_k, top_p=top_p,
-                            seed=seed)[0, ids.size(1):]
+        out = sample_decode(
+            model, ids, n, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed
+        )[0, ids.size(1) :]
     else:
         eos_id = None
         if eos is not None:
             if not isinstance(eos, str) or len(eos) != 1:
                 raise ValueError(f"eos must be a single character, got {eos!r}.")
             eos_id = tokenizer.encode(eos)[0]
-        out = beam_search(model, ids, n, beam_width=beam_width, length_penalty=length_penalty,
-                          eos_id=eos_id)[0].tokens
+        out = beam_search(
+            model, ids, n, beam_width=beam_width, length_penalty=length_penalty, eos_id=eos_id
+        )[0].tokens
     return tokenizer.decode(list(out) if isinstance(out, tuple) else out)
 
 
@@ -407,16 +455,16 @@ def sequence_log_prob(model: nn.Module, idx: Any, start: int) -> float:
     model.eval()
     total = 0.0
     try:
-        first = seq[:, :min(n, block)]
+        first = seq[:, : min(n, block)]
         out = model(first.to(device))
         logits = (out[0] if isinstance(out, (tuple, list)) else out)[0].cpu().double()
         logp = F.log_softmax(logits, dim=-1)
-        for t in range(start, first.size(1)):          # token t from logits at position t - 1
+        for t in range(start, first.size(1)):  # token t from logits at position t - 1
             total += float(logp[t - 1, int(seq[0, t])])
-        later = list(range(max(start, block), n))       # tokens whose context is a full window
+        later = list(range(max(start, block), n))  # tokens whose context is a full window
         for i in range(0, len(later), 256):
-            ts = later[i:i + 256]
-            windows = torch.stack([seq[0, t - block:t] for t in ts])
+            ts = later[i : i + 256]
+            windows = torch.stack([seq[0, t - block : t] for t in ts])
             lp = F.log_softmax(next_token_logits(model, windows).cpu().double(), dim=-1)
             total += float(lp[torch.arange(len(ts)), seq[0, ts]].sum())
     finally:
@@ -433,7 +481,7 @@ def distinct_ngrams(items: Sequence[Any] | str, n: int) -> float:
     n = positive_int(n, "n")
     if len(items) < n:
         raise ValueError(f"Need at least n={n} items to form one n-gram, got {len(items)}.")
-    grams = [tuple(items[i:i + n]) for i in range(len(items) - n + 1)]
+    grams = [tuple(items[i : i + n]) for i in range(len(items) - n + 1)]
     return len(set(grams)) / len(grams)
 
 
@@ -447,11 +495,10 @@ def repeated_tail(text: str, *, max_period: int = 200) -> tuple[int, int]:
     max_period = positive_int(max_period, "max_period")
     for p in range(1, min(max_period, len(text) // 2) + 1):
         unit = text[-p:]
-        if text[-2 * p:-p] != unit:
+        if text[-2 * p : -p] != unit:
             continue
         repeats = 2
-        while len(text) >= (repeats + 1) * p and \
-                text[-(repeats + 1) * p:-repeats * p] == unit:
+        while len(text) >= (repeats + 1) * p and text[-(repeats + 1) * p : -repeats * p] == unit:
             repeats += 1
         return p, repeats
     return 0, 0
@@ -467,20 +514,28 @@ def describe_checkpoint(ckpt: Any) -> str:
     extra, config = ckpt.extra, ckpt.config
     from course_utils.gpt import count_parameters
 
-    parts = [f"preset {extra.get('preset', 'unknown')!r}",
-             f"trained on {extra.get('device', 'an unknown device')}"]
+    parts = [
+        f"preset {extra.get('preset', 'unknown')!r}",
+        f"trained on {extra.get('device', 'an unknown device')}",
+    ]
     if extra.get("steps") is not None:
         parts.append(f"{extra['steps']} steps")
     if extra.get("val_loss") is not None:
         parts.append(f"best validation loss {float(extra['val_loss']):.3f}")
-    shape = (f"{config.n_layer} layers x {config.n_head} heads x {config.n_embd} dims, context "
-             f"{config.block_size}, {count_parameters(ckpt.model) / 1e6:.2f} M parameters")
+    shape = (
+        f"{config.n_layer} layers x {config.n_head} heads x {config.n_embd} dims, context "
+        f"{config.block_size}, {count_parameters(ckpt.model) / 1e6:.2f} M parameters"
+    )
     return f"{shape}; " + ", ".join(parts)
 
 
-def load_or_train(device: torch.device | str = "cpu", *, path: str | os.PathLike[str] | None = None,
-                  fast: bool | None = None,
-                  callback: Callable[[Any], None] | None = None) -> tuple[Any, bool]:
+def load_or_train(
+    device: torch.device | str = "cpu",
+    *,
+    path: str | os.PathLike[str] | None = None,
+    fast: bool | None = None,
+    callback: Callable[[Any], None] | None = None,
+) -> tuple[Any, bool]:
     """Load notebook 10's checkpoint, or train the device's preset and save it there.
 
     ``path`` defaults to :func:`course_utils.gpt.default_checkpoint_path` (a separate file in fast
@@ -500,12 +555,27 @@ def load_or_train(device: torch.device | str = "cpu", *, path: str | os.PathLike
     corpus = gpt.load_char_corpus(preset.model.block_size)
     torch.manual_seed(preset.train.seed)
     model = gpt.GPT(replace(preset.model, vocab_size=corpus.tokenizer.vocab_size))
-    result = gpt.train(model, corpus.train_dataset, corpus.val_dataset, preset.train,
-                       device=device, callback=callback)
-    gpt.save_checkpoint(path, model, tokenizer=corpus.tokenizer, train_config=preset.train,
-                        extra={"val_loss": result.best_val_loss, "step": result.best_step,
-                               "steps": preset.train.max_steps, "device": torch.device(device).type,
-                               "preset": preset.name})
+    result = gpt.train(
+        model,
+        corpus.train_dataset,
+        corpus.val_dataset,
+        preset.train,
+        device=device,
+        callback=callback,
+    )
+    gpt.save_checkpoint(
+        path,
+        model,
+        tokenizer=corpus.tokenizer,
+        train_config=preset.train,
+        extra={
+            "val_loss": result.best_val_loss,
+            "step": result.best_step,
+            "steps": preset.train.max_steps,
+            "device": torch.device(device).type,
+            "preset": preset.name,
+        },
+    )
     return gpt.load_checkpoint(path, device=device), True
 
 
@@ -516,8 +586,10 @@ def load_cached_pipeline(task: str, model_name: str) -> tuple[Any | None, str]:
     ``(None, reason)`` when ``transformers`` is not installed or the weights are not on disk.
     """
     if importlib.util.find_spec("transformers") is None:
-        return None, ("the `transformers` library is not installed "
-                      "(pip install transformers to try this section)")
+        return None, (
+            "the `transformers` library is not installed "
+            "(pip install transformers to try this section)"
+        )
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     try:
@@ -526,5 +598,7 @@ def load_cached_pipeline(task: str, model_name: str) -> tuple[Any | None, str]:
         return pipeline(task, model=model_name, model_kwargs={"local_files_only": True}), ""
     except Exception as exc:  # noqa: BLE001 - any failure means: not usable here, say why
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return None, (f"the weights of {model_name!r} are not in the local Hugging Face cache "
-                      f"and nothing is downloaded here ({type(exc).__name__}: {first_line[:120]})")
+        return None, (
+            f"the weights of {model_name!r} are not in the local Hugging Face cache "
+            f"and nothing is downloaded here ({type(exc).__name__}: {first_line[:120]})"
+        )

@@ -34,8 +34,9 @@ from course_utils.attention import MultiHeadAttention
 __all__ = ["ngram_loss", "BigramLM", "LadderBlock", "LadderLM", "LSTMLanguageModel"]
 
 
-def ngram_loss(train_tokens: Any, val_tokens: Any, n: int, vocab_size: int,
-               k: float = 0.1) -> float:
+def ngram_loss(
+    train_tokens: Any, val_tokens: Any, n: int, vocab_size: int, k: float = 0.1
+) -> float:
     """Mean cross-entropy (nats per character) of an add-``k`` smoothed n-gram model.
 
     The model counts how often each character follows each context of ``n - 1`` characters in
@@ -51,9 +52,9 @@ def ngram_loss(train_tokens: Any, val_tokens: Any, n: int, vocab_size: int,
     if n == 0:
         return math.log(vocab_size)
     counts = np.full((vocab_size,) * n, float(k))
-    np.add.at(counts, tuple(train[i:len(train) - n + 1 + i] for i in range(n)), 1.0)
+    np.add.at(counts, tuple(train[i : len(train) - n + 1 + i] for i in range(n)), 1.0)
     probs = counts / counts.sum(axis=-1, keepdims=True)
-    return float(-np.log(probs[tuple(val[i:len(val) - n + 1 + i] for i in range(n))]).mean())
+    return float(-np.log(probs[tuple(val[i : len(val) - n + 1 + i] for i in range(n))]).mean())
 
 
 def _loss(logits: torch.Tensor, targets: torch.Tensor | None) -> torch.Tensor | None:
@@ -70,9 +71,10 @@ class BigramLM(nn.Module):
         super().__init__()
         self.table = nn.Embedding(vocab_size, vocab_size)
 
-    def forward(self, idx: torch.Tensor,
-                targets: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        logits = self.table(idx)                      # (B, T, V)
+    def forward(
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        logits = self.table(idx)  # (B, T, V)
         return logits, _loss(logits, targets)
 
 
@@ -83,13 +85,17 @@ class LadderBlock(nn.Module):
     (notebook 10's pre-LN block); otherwise each part replaces its input.
     """
 
-    def __init__(self, n_embd: int, n_head: int, *, mlp: bool = False,
-                 residual: bool = False) -> None:
+    def __init__(
+        self, n_embd: int, n_head: int, *, mlp: bool = False, residual: bool = False
+    ) -> None:
         super().__init__()
         self.residual = residual
         self.attn = MultiHeadAttention(n_embd, n_head)
-        self.mlp = nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.GELU(),
-                                 nn.Linear(4 * n_embd, n_embd)) if mlp else None
+        self.mlp = (
+            nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.GELU(), nn.Linear(4 * n_embd, n_embd))
+            if mlp
+            else None
+        )
         self.ln1 = nn.LayerNorm(n_embd) if residual else nn.Identity()
         self.ln2 = nn.LayerNorm(n_embd) if residual and mlp else nn.Identity()
 
@@ -106,18 +112,29 @@ class LadderLM(nn.Module):
     """Embeddings, ``n_layer`` :class:`LadderBlock` s, a final layer norm (with residuals) and a
     linear head to ``vocab_size`` logits."""
 
-    def __init__(self, vocab_size: int, block_size: int, n_embd: int, n_head: int, *,
-                 n_layer: int = 1, mlp: bool = False, residual: bool = False) -> None:
+    def __init__(
+        self,
+        vocab_size: int,
+        block_size: int,
+        n_embd: int,
+        n_head: int,
+        *,
+        n_layer: int = 1,
+        mlp: bool = False,
+        residual: bool = False,
+    ) -> None:
         super().__init__()
         self.tok_emb = nn.Embedding(vocab_size, n_embd)
         self.pos_emb = nn.Embedding(block_size, n_embd)
-        self.blocks = nn.ModuleList([LadderBlock(n_embd, n_head, mlp=mlp, residual=residual)
-                                     for _ in range(n_layer)])
+        self.blocks = nn.ModuleList(
+            [LadderBlock(n_embd, n_head, mlp=mlp, residual=residual) for _ in range(n_layer)]
+        )
         self.ln_f = nn.LayerNorm(n_embd) if residual else nn.Identity()
         self.head = nn.Linear(n_embd, vocab_size)
 
-    def forward(self, idx: torch.Tensor,
-                targets: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         t = idx.size(1)
         x = self.tok_emb(idx) + self.pos_emb(torch.arange(t, device=idx.device))
         for block in self.blocks:
@@ -139,8 +156,9 @@ class LSTMLanguageModel(nn.Module):
         self.lstm = nn.LSTM(n_embd, hidden, num_layers=n_layers, batch_first=True)
         self.head = nn.Linear(hidden, vocab_size)
 
-    def forward(self, idx: torch.Tensor,
-                targets: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        states, _ = self.lstm(self.tok_emb(idx))      # (B, T, hidden)
+    def forward(
+        self, idx: torch.Tensor, targets: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        states, _ = self.lstm(self.tok_emb(idx))  # (B, T, hidden)
         logits = self.head(states)
         return logits, _loss(logits, targets)

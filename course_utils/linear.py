@@ -72,7 +72,7 @@ def train_val_split(
     if n_val == 0 or n_val == n:
         raise ValueError(f"With {n} rows and val_fraction={val_fraction}, one part would be empty.")
     order = np.random.RandomState(seed).permutation(n)
-    train, val = order[: n - n_val], order[n - n_val:]
+    train, val = order[: n - n_val], order[n - n_val :]
     return X[train], X[val], y[train], y[val]
 
 
@@ -115,8 +115,9 @@ def add_bias_column(X: Any) -> np.ndarray:
     return np.hstack([np.ones((X.shape[0], 1)), X])
 
 
-def init_weights(n_weights: int, *, scale: float = 0.01,
-                 rng: np.random.Generator | int | None = 42) -> np.ndarray:
+def init_weights(
+    n_weights: int, *, scale: float = 0.01, rng: np.random.Generator | int | None = 42
+) -> np.ndarray:
     """Return ``n_weights`` small random numbers drawn from a normal distribution N(0, scale²).
 
     ``rng`` is a NumPy ``Generator`` or an integer seed.
@@ -248,8 +249,9 @@ def normal_equation(Xb: Any, y: Any) -> np.ndarray:
     y = _as_vector(y, "y", Xb.shape[0])
     gram = Xb.T @ Xb
     if Xb.shape[0] < Xb.shape[1] or np.linalg.matrix_rank(gram) < Xb.shape[1]:
-        raise ValueError("Xb.T @ Xb is singular (repeated columns or too few rows); use "
-                         "np.linalg.lstsq instead.")
+        raise ValueError(
+            "Xb.T @ Xb is singular (repeated columns or too few rows); use np.linalg.lstsq instead."
+        )
     return np.linalg.solve(gram, Xb.T @ y)
 
 

@@ -117,8 +117,10 @@ def softmax(z: Any, axis: int = -1) -> np.ndarray:
     arr = _scores(z)
     top = np.max(arr, axis=axis, keepdims=True)
     if np.isposinf(arr).any() or np.isneginf(top).any():
-        raise ValueError("z may hold -inf (a masked score) but not +inf, and every slice needs "
-                         "at least one finite score.")
+        raise ValueError(
+            "z may hold -inf (a masked score) but not +inf, and every slice needs "
+            "at least one finite score."
+        )
     shifted = arr - top
     e = np.exp(shifted)
     return e / np.sum(e, axis=axis, keepdims=True)
@@ -267,8 +269,9 @@ def predict_proba(X: Any, w: Any, b: float) -> np.ndarray:
     return sigmoid(X_arr @ w_arr + bias)
 
 
-def logistic_gradients(X: Any, y: Any, w: Any, b: float, *,
-                       l2: float = 0.0) -> tuple[np.ndarray, float]:
+def logistic_gradients(
+    X: Any, y: Any, w: Any, b: float, *, l2: float = 0.0
+) -> tuple[np.ndarray, float]:
     """Gradient of the mean log-loss (plus ``l2/2 · ‖w‖²``) with respect to ``w`` and ``b``.
 
     Per example ``∂E/∂w_j = -(y - ŷ) x_j`` and ``∂E/∂b = -(y - ŷ)``; this returns their average
@@ -368,8 +371,9 @@ def softmax_predict_proba(X: Any, W: Any, b: Any) -> np.ndarray:
     return softmax(X_arr @ W_arr + b_arr, axis=1)
 
 
-def softmax_regression_gradients(X: Any, targets: Any, W: Any, b: Any, *,
-                                 l2: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def softmax_regression_gradients(
+    X: Any, targets: Any, W: Any, b: Any, *, l2: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
     """Gradient of the mean cross-entropy (plus ``l2/2 · ‖W‖²``) for softmax regression.
 
     With ``P = softmax(X W + b)`` and one-hot targets ``Y``: ``∇_W = Xᵀ (P - Y) / n + l2 W`` and

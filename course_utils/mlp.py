@@ -88,8 +88,9 @@ def _identity_prime(z: np.ndarray) -> np.ndarray:
     return np.ones_like(np.asarray(z, dtype=float))
 
 
-ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray],
-                             Callable[[np.ndarray], np.ndarray]]] = {
+ACTIVATIONS: dict[
+    str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]
+] = {
     "sigmoid": (sigmoid, sigmoid_prime),
     "relu": (relu, relu_prime),
     "tanh": (_tanh, _tanh_prime),
@@ -109,8 +110,9 @@ _REDUCTIONS = ("mean", "sum")
 
 def _check_choice(value: Any, allowed: Sequence[str], what: str) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"{what} must be a string, one of {list(allowed)}; got "
-                        f"{type(value).__name__}.")
+        raise TypeError(
+            f"{what} must be a string, one of {list(allowed)}; got {type(value).__name__}."
+        )
     if value not in allowed:
         raise ValueError(f"unknown {what} {value!r}; choose one of {list(allowed)}.")
     return value
@@ -163,11 +165,14 @@ class MLP:
             raise TypeError("layer_sizes must be a list of integers such as [2, 8, 1].")
         sizes = list(layer_sizes)
         if len(sizes) < 2:
-            raise ValueError(f"layer_sizes needs at least an input and an output size, got {sizes}.")
+            raise ValueError(
+                f"layer_sizes needs at least an input and an output size, got {sizes}."
+            )
         self.layer_sizes = [positive_int(n, "every layer size") for n in sizes]
         self.activation = _check_choice(activation, list(ACTIVATIONS), "activation")
-        self.output_activation = _check_choice(output_activation, OUTPUT_ACTIVATIONS,
-                                               "output_activation")
+        self.output_activation = _check_choice(
+            output_activation, OUTPUT_ACTIVATIONS, "output_activation"
+        )
         self.loss = _check_choice(loss, LOSSES, "loss")
         self.reduction = _check_choice(reduction, _REDUCTIONS, "reduction")
         needed = _LOSS_NEEDS.get(self.loss)
@@ -183,8 +188,9 @@ class MLP:
         elif isinstance(init, numbers.Real) and not isinstance(init, bool) and init >= 0:
             stds = [float(init)] * (len(self.layer_sizes) - 1)
         else:
-            raise ValueError(f"init must be 'auto' or a non-negative standard deviation, got "
-                             f"{init!r}.")
+            raise ValueError(
+                f"init must be 'auto' or a non-negative standard deviation, got {init!r}."
+            )
         self.weights: list[np.ndarray] = [
             rng.normal(0.0, std, size=(n_in, n_out))
             for std, n_in, n_out in zip(stds, self.layer_sizes[:-1], self.layer_sizes[1:])
@@ -195,9 +201,11 @@ class MLP:
     # ---------------------------------------------------------------- bookkeeping
 
     def __repr__(self) -> str:
-        return (f"MLP({self.layer_sizes}, activation={self.activation!r}, "
-                f"output_activation={self.output_activation!r}, loss={self.loss!r}, "
-                f"reduction={self.reduction!r})")
+        return (
+            f"MLP({self.layer_sizes}, activation={self.activation!r}, "
+            f"output_activation={self.output_activation!r}, loss={self.loss!r}, "
+            f"reduction={self.reduction!r})"
+        )
 
     @property
     def n_layers(self) -> int:
@@ -242,9 +250,14 @@ class MLP:
 
     def copy(self) -> MLP:
         """An independent copy with the same settings and parameters."""
-        twin = MLP(self.layer_sizes, activation=self.activation,
-                   output_activation=self.output_activation, loss=self.loss,
-                   reduction=self.reduction, seed=0)
+        twin = MLP(
+            self.layer_sizes,
+            activation=self.activation,
+            output_activation=self.output_activation,
+            loss=self.loss,
+            reduction=self.reduction,
+            seed=0,
+        )
         return twin.set_parameters(self.weights, self.biases)
 
     # ---------------------------------------------------------------- input checks
@@ -258,8 +271,10 @@ class MLP:
         if X.ndim != 2:
             raise ValueError(f"X must be a 2-D array (m, {self.layer_sizes[0]}), got {X.shape}.")
         if X.shape[1] != self.layer_sizes[0]:
-            raise ValueError(f"X has {X.shape[1]} features per record, but the network's input "
-                             f"layer has {self.layer_sizes[0]} units.")
+            raise ValueError(
+                f"X has {X.shape[1]} features per record, but the network's input "
+                f"layer has {self.layer_sizes[0]} units."
+            )
         if X.shape[0] == 0:
             raise ValueError("X is empty: it needs at least one record.")
         if not np.isfinite(X).all():
@@ -286,8 +301,10 @@ class MLP:
         if y.ndim == 1 and k == 1:
             y = y[:, None]
         if y.shape != (m, k):
-            raise ValueError(f"y must have shape ({m}, {k}) to match X and the output layer"
-                             f"{' (or (m,) for one output)' if k == 1 else ''}, got {y.shape}.")
+            raise ValueError(
+                f"y must have shape ({m}, {k}) to match X and the output layer"
+                f"{' (or (m,) for one output)' if k == 1 else ''}, got {y.shape}."
+            )
         return y
 
     def prepare_targets(self, y: Any) -> np.ndarray:
@@ -369,8 +386,10 @@ class MLP:
         elif y.shape in ((m,), (m, 1)):
             y = y.reshape(-1)
         else:
-            raise ValueError(f"y must hold one label per record, shape ({m},), or one-hot rows of "
-                             f"shape ({m}, {self.layer_sizes[-1]}); got {y.shape}.")
+            raise ValueError(
+                f"y must hold one label per record, shape ({m},), or one-hot rows of "
+                f"shape ({m}, {self.layer_sizes[-1]}); got {y.shape}."
+            )
         return float(np.mean(predicted == y))
 
     # ---------------------------------------------------------------- backward and update
@@ -418,8 +437,9 @@ class MLP:
         grads_W, grads_b = self.backward(y)
         return loss, grads_W, grads_b
 
-    def update(self, grads_W: Sequence[np.ndarray], grads_b: Sequence[np.ndarray],
-               lr: float) -> None:
+    def update(
+        self, grads_W: Sequence[np.ndarray], grads_b: Sequence[np.ndarray], lr: float
+    ) -> None:
         """One gradient-descent step: ``W -= lr * dC/dW`` and ``b -= lr * dC/db``."""
         _check_lr(lr)
         for i in range(self.n_layers):  # the gradients come from backward(), shaped like W and b
@@ -464,7 +484,7 @@ class MLP:
             else:
                 order = rng.permutation(m)
                 for start in range(0, m, batch_size):
-                    idx = order[start:start + batch_size]
+                    idx = order[start : start + batch_size]
                     self.train_step(X[idx], y_arr[idx], lr)
             history.append(self.loss_value(X, y_arr))
             if callback is not None:
@@ -637,16 +657,25 @@ class NumpyMLP:
     There are no input checks: :class:`MLP` is the checked, general version.
     """
 
-    def __init__(self, sizes: Sequence[int], activation: str = "sigmoid",
-                 output: str = "sigmoid", loss: str = "mse", reduction: str = "mean",
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str = "sigmoid",
+        output: str = "sigmoid",
+        loss: str = "mse",
+        reduction: str = "mean",
+        seed: int = 0,
+    ) -> None:
         rng = np.random.default_rng(seed)
         gain = 2.0 if activation == "relu" else 1.0
-        self.W = [rng.normal(0, np.sqrt(gain / n_in), size=(n_in, n_out))
-                  for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        self.W = [
+            rng.normal(0, np.sqrt(gain / n_in), size=(n_in, n_out))
+            for n_in, n_out in zip(sizes[:-1], sizes[1:])
+        ]
         self.b = [np.zeros(n_out) for n_out in sizes[1:]]
-        self.f, self.f_prime = {"sigmoid": (sigmoid, sigmoid_prime),
-                                "relu": (relu, relu_prime)}[activation]
+        self.f, self.f_prime = {"sigmoid": (sigmoid, sigmoid_prime), "relu": (relu, relu_prime)}[
+            activation
+        ]
         self.output, self.loss, self.reduction = output, loss, reduction
 
     def forward(self, X: np.ndarray) -> np.ndarray:
@@ -690,8 +719,9 @@ class NumpyMLP:
                 delta = (delta @ self.W[k].T) * self.f_prime(self.Z[k - 1])
         return grads_W, grads_b
 
-    def update(self, grads_W: Sequence[np.ndarray], grads_b: Sequence[np.ndarray],
-               lr: float) -> None:
+    def update(
+        self, grads_W: Sequence[np.ndarray], grads_b: Sequence[np.ndarray], lr: float
+    ) -> None:
         """One gradient-descent step: ``W -= lr * dC/dW`` and ``b -= lr * dC/db`` for every layer."""
         for k in range(len(self.W)):
             self.W[k] -= lr * grads_W[k]

@@ -64,7 +64,9 @@ def _run_closure(closure: Callable[[], Any] | None) -> Any:
 def _betas(betas: Any) -> tuple[float, float]:
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}.")
-    return _unit_interval(betas[0], "beta1 (betas[0])"), _unit_interval(betas[1], "beta2 (betas[1])")
+    return _unit_interval(betas[0], "beta1 (betas[0])"), _unit_interval(
+        betas[1], "beta2 (betas[1])"
+    )
 
 
 def _dense_grad(p: torch.Tensor, name: str) -> torch.Tensor:
@@ -104,8 +106,9 @@ class SGD(torch.optim.Optimizer):
             raise TypeError(f"nesterov must be True or False, got {nesterov!r}.")
         if nesterov and momentum == 0:
             raise ValueError("nesterov=True needs a momentum above 0.")
-        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay,
-                                      nesterov=nesterov))
+        super().__init__(
+            params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
+        )
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -118,16 +121,16 @@ class SGD(torch.optim.Optimizer):
                     continue
                 grad = _dense_grad(p, "SGD")
                 if wd != 0:
-                    grad = grad.add(p, alpha=wd)              # g + λθ
+                    grad = grad.add(p, alpha=wd)  # g + λθ
                 if mu != 0:
                     state = self.state[p]
                     if "velocity" not in state:
-                        state["velocity"] = grad.clone()      # b_1 = g_1
+                        state["velocity"] = grad.clone()  # b_1 = g_1
                     else:
                         state["velocity"].mul_(mu).add_(grad)  # b_t = μ b_{t-1} + g_t
                     velocity = state["velocity"]
                     grad = grad.add(velocity, alpha=mu) if group["nesterov"] else velocity
-                p.add_(grad, alpha=-lr)                       # θ ← θ − η · step
+                p.add_(grad, alpha=-lr)  # θ ← θ − η · step
         return loss
 
 
@@ -153,8 +156,10 @@ class Adagrad(torch.optim.Optimizer):
         eps = non_negative(eps, "eps")
         weight_decay = non_negative(weight_decay, "weight_decay")
         initial = non_negative(initial_accumulator_value, "initial_accumulator_value")
-        super().__init__(params, dict(lr=lr, eps=eps, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial))
+        super().__init__(
+            params,
+            dict(lr=lr, eps=eps, weight_decay=weight_decay, initial_accumulator_value=initial),
+        )
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -171,9 +176,9 @@ class Adagrad(torch.optim.Optimizer):
                 if "sum_sq" not in state:
                     state["sum_sq"] = torch.full_like(p, group["initial_accumulator_value"])
                 sum_sq = state["sum_sq"]
-                sum_sq.addcmul_(grad, grad)                      # s_t = s_{t-1} + g²
-                denom = sum_sq.sqrt().add_(group["eps"])         # √s_t + ε
-                p.addcdiv_(grad, denom, value=-group["lr"])      # θ ← θ − η g / (√s_t + ε)
+                sum_sq.addcmul_(grad, grad)  # s_t = s_{t-1} + g²
+                denom = sum_sq.sqrt().add_(group["eps"])  # √s_t + ε
+                p.addcdiv_(grad, denom, value=-group["lr"])  # θ ← θ − η g / (√s_t + ε)
         return loss
 
 
@@ -206,8 +211,17 @@ class RMSProp(torch.optim.Optimizer):
         momentum = _unit_interval(momentum, "momentum")
         if not isinstance(centered, bool):
             raise TypeError(f"centered must be True or False, got {centered!r}.")
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered))
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                alpha=alpha,
+                eps=eps,
+                weight_decay=weight_decay,
+                momentum=momentum,
+                centered=centered,
+            ),
+        )
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -236,13 +250,13 @@ class RMSProp(torch.optim.Optimizer):
                     denom = mean_sq.addcmul(mean_grad, mean_grad, value=-1).sqrt_()
                 else:
                     denom = mean_sq.sqrt()
-                denom = denom.add_(group["eps"])                           # √v + ε
+                denom = denom.add_(group["eps"])  # √v + ε
                 if group["momentum"] > 0:
                     velocity = state["velocity"]
                     velocity.mul_(group["momentum"]).addcdiv_(grad, denom)
                     p.add_(velocity, alpha=-group["lr"])
                 else:
-                    p.addcdiv_(grad, denom, value=-group["lr"])            # θ ← θ − η g/(√v+ε)
+                    p.addcdiv_(grad, denom, value=-group["lr"])  # θ ← θ − η g/(√v+ε)
         return loss
 
 
@@ -277,8 +291,9 @@ class Adam(torch.optim.Optimizer):
         weight_decay = non_negative(weight_decay, "weight_decay")
         if not isinstance(amsgrad, bool):
             raise TypeError(f"amsgrad must be True or False, got {amsgrad!r}.")
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad))
+        super().__init__(
+            params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+        )
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -294,7 +309,7 @@ class Adam(torch.optim.Optimizer):
                 grad = _dense_grad(p, name)
                 if wd != 0:
                     if self.decoupled:
-                        p.mul_(1 - lr * wd)          # AdamW: shrink the weight itself
+                        p.mul_(1 - lr * wd)  # AdamW: shrink the weight itself
                     else:
                         grad = grad.add(p, alpha=wd)  # Adam + L2: decay goes through m and v
                 state = self.state[p]
@@ -307,15 +322,15 @@ class Adam(torch.optim.Optimizer):
                 state["step"] += 1
                 t = state["step"]
                 m, v = state["m"], state["v"]
-                m.mul_(beta1).add_(grad, alpha=1 - beta1)            # m = β1 m + (1−β1) g
+                m.mul_(beta1).add_(grad, alpha=1 - beta1)  # m = β1 m + (1−β1) g
                 v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)  # v = β2 v + (1−β2) g²
                 if group["amsgrad"]:
                     torch.maximum(state["v_max"], v, out=state["v_max"])
                     v = state["v_max"]
-                correction1 = 1 - beta1**t                           # divides m: m̂ = m / (1−β1^t)
-                correction2 = 1 - beta2**t                           # divides v: v̂ = v / (1−β2^t)
+                correction1 = 1 - beta1**t  # divides m: m̂ = m / (1−β1^t)
+                correction2 = 1 - beta2**t  # divides v: v̂ = v / (1−β2^t)
                 denom = (v.sqrt() / math.sqrt(correction2)).add_(group["eps"])  # √v̂ + ε
-                p.addcdiv_(m, denom, value=-lr / correction1)        # θ ← θ − η m̂ / (√v̂ + ε)
+                p.addcdiv_(m, denom, value=-lr / correction1)  # θ ← θ − η m̂ / (√v̂ + ε)
         return loss
 
 
@@ -339,8 +354,9 @@ class AdamW(Adam):
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
     ) -> None:
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                         amsgrad=amsgrad)
+        super().__init__(
+            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad
+        )
 
 
 # --------------------------------------------------------------------------- 2-D loss surfaces
@@ -372,11 +388,24 @@ def _rosenbrock(x: Any, y: Any) -> Any:
 
 
 SURFACES: dict[str, Surface] = {
-    "bowl": Surface("elongated bowl  x²/20 + y²", _bowl, start=(-8.0, 2.0), minimum=(0.0, 0.0),
-                    xlim=(-9.0, 2.0), ylim=(-2.5, 2.5), log_levels=False),
-    "rosenbrock": Surface("Rosenbrock  (1−x)² + 100(y−x²)²", _rosenbrock, start=(-1.2, 1.0),
-                          minimum=(1.0, 1.0), xlim=(-1.6, 1.6), ylim=(-0.6, 1.8),
-                          log_levels=True),
+    "bowl": Surface(
+        "elongated bowl  x²/20 + y²",
+        _bowl,
+        start=(-8.0, 2.0),
+        minimum=(0.0, 0.0),
+        xlim=(-9.0, 2.0),
+        ylim=(-2.5, 2.5),
+        log_levels=False,
+    ),
+    "rosenbrock": Surface(
+        "Rosenbrock  (1−x)² + 100(y−x²)²",
+        _rosenbrock,
+        start=(-1.2, 1.0),
+        minimum=(1.0, 1.0),
+        xlim=(-1.6, 1.6),
+        ylim=(-0.6, 1.8),
+        log_levels=True,
+    ),
 }
 """The surfaces of the notebook's race: ``"bowl"`` (20 times steeper across than along) and
 ``"rosenbrock"`` (a curved, nearly flat valley)."""
@@ -429,8 +458,10 @@ def optimize_path(
     if steps < 0:
         raise ValueError(f"steps must be 0 or more, got {steps}.")
     if not callable(optimizer):
-        raise TypeError("optimizer must be a function that builds an optimizer from a parameter "
-                        "list, e.g. lambda params: Adam(params, lr=0.1).")
+        raise TypeError(
+            "optimizer must be a function that builds an optimizer from a parameter "
+            "list, e.g. lambda params: Adam(params, lr=0.1)."
+        )
     xy0 = np.asarray(surf.start if start is None else start, dtype=float)
     if xy0.shape != (2,) or not np.isfinite(xy0).all():
         raise ValueError(f"start must be two finite numbers, got {start!r}.")
@@ -467,5 +498,9 @@ def race(
             raise ValueError("give lrs for a custom Surface.")
         lrs = DEFAULT_LRS[surf_key]
     scale = positive(lr_scale, "lr_scale")
-    return {name: optimize_path(surface, lambda params, n=name, lr=lr: make_optimizer(
-        n, params, lr * scale), steps) for name, lr in lrs.items()}
+    return {
+        name: optimize_path(
+            surface, lambda params, n=name, lr=lr: make_optimizer(n, params, lr * scale), steps
+        )
+        for name, lr in lrs.items()
+    }

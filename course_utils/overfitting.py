@@ -78,8 +78,10 @@ def fit_polynomial(x: Any, y: Any, degree: int, lam: float = 0.0) -> np.ndarray:
     X = polynomial_features(x, degree)
     y = np.asarray(y, dtype=float)
     if y.shape != (X.shape[0],) or not lam >= 0 or not np.isfinite(X).all() & np.isfinite(y).all():
-        raise ValueError(f"x and y must be finite 1-D arrays of the same length and lam >= 0; got "
-                         f"shapes {X.shape[:1]} and {y.shape}, lam={lam}.")
+        raise ValueError(
+            f"x and y must be finite 1-D arrays of the same length and lam >= 0; got "
+            f"shapes {X.shape[:1]} and {y.shape}, lam={lam}."
+        )
     A = np.vstack([X, math.sqrt(lam) * np.eye(degree + 1)[1:]])
     b = np.concatenate([y, np.zeros(degree)])
     return np.linalg.lstsq(A, b, rcond=None)[0]

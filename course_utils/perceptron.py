@@ -164,17 +164,29 @@ def perceptron_trace(
             pred = int(X_arr[i] @ w + b >= 0)
             error = y_arr[i] - pred
             w_new, b_new = w + rate * error * X_arr[i], b + rate * error
-            records.append(PerceptronStep(len(records) + 1, epoch, i, X_arr[i].copy(),
-                                          int(y_arr[i]), pred, w.copy(), float(b),
-                                          w_new.copy(), float(b_new)))
+            records.append(
+                PerceptronStep(
+                    len(records) + 1,
+                    epoch,
+                    i,
+                    X_arr[i].copy(),
+                    int(y_arr[i]),
+                    pred,
+                    w.copy(),
+                    float(b),
+                    w_new.copy(),
+                    float(b_new),
+                )
+            )
             w, b = w_new, b_new
         if np.all(step(X_arr @ w + b) == y_arr):
             break
     return records
 
 
-def state_after(trace: list[PerceptronStep], k: int, *, w0: Any = None,
-                b0: float = 0.0) -> tuple[np.ndarray, float]:
+def state_after(
+    trace: list[PerceptronStep], k: int, *, w0: Any = None, b0: float = 0.0
+) -> tuple[np.ndarray, float]:
     """The weights and bias after the first ``k`` steps of ``trace`` (``k = 0``: the start).
 
     ``w0``/``b0`` are only needed for ``k = 0`` on an empty trace; otherwise the start is read from
@@ -202,14 +214,18 @@ def describe_step(s: PerceptronStep, lr: float | None = None) -> str:
     """One sentence on what a step did: which point, what the line said, how it moved."""
     if not isinstance(s, PerceptronStep):
         raise TypeError(f"describe_step needs a PerceptronStep, got {type(s).__name__}.")
-    head = (f"Step {s.step} (epoch {s.epoch}): point #{s.index} at {_fmt_vec(s.x)} has label "
-            f"{s.label}; the line predicts {s.prediction}")
+    head = (
+        f"Step {s.step} (epoch {s.epoch}): point #{s.index} at {_fmt_vec(s.x)} has label "
+        f"{s.label}; the line predicts {s.prediction}"
+    )
     if not s.updated:
         return head + ", which is right, so nothing changes."
     sign = "+" if s.label == 1 else "-"
     rate = f"{lr:g}" if lr is not None else "α"
-    return (head + f", which is wrong, so w {sign}= {rate}·{_fmt_vec(s.x)} and b {sign}= {rate}. "
-            f"New w = {_fmt_vec(s.w_after)}, b = {s.b_after:.2f}.")
+    return (
+        head + f", which is wrong, so w {sign}= {rate}·{_fmt_vec(s.x)} and b {sign}= {rate}. "
+        f"New w = {_fmt_vec(s.w_after)}, b = {s.b_after:.2f}."
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,9 +281,17 @@ def train_perceptron(
         w_e, b_e = trace[e * n - 1].w_after, trace[e * n - 1].b_after
         epoch_lines.append((w_e.copy(), b_e))
         errors_after.append(int(np.sum(step(X_arr @ w_e + b_e) != y_arr)))
-    return PerceptronResult(w=w, b=b, converged=errors_after[-1] == 0, epochs=n_epochs,
-                            n_updates=sum(mistakes), mistakes_per_epoch=mistakes,
-                            errors_after_epoch=errors_after, lines=lines, epoch_lines=epoch_lines)
+    return PerceptronResult(
+        w=w,
+        b=b,
+        converged=errors_after[-1] == 0,
+        epochs=n_epochs,
+        n_updates=sum(mistakes),
+        mistakes_per_epoch=mistakes,
+        errors_after_epoch=errors_after,
+        lines=lines,
+        epoch_lines=epoch_lines,
+    )
 
 
 def pocket_perceptron(
@@ -337,8 +361,9 @@ def mistake_bound(X: Any, y: Any, u: Any, c: float) -> tuple[float, float, float
     return radius, gamma, (radius / gamma) ** 2
 
 
-def xor_data(n_per_corner: int = 1, *, noise: float = 0.0,
-             rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+def xor_data(
+    n_per_corner: int = 1, *, noise: float = 0.0, rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The XOR pattern: label 1 at corners (0, 1) and (1, 0), label 0 at (0, 0) and (1, 1).
 
     ``n_per_corner`` points per corner, jittered by Gaussian ``noise`` (needs ``rng`` when

@@ -52,8 +52,9 @@ def weight_decay_step(w: Any, grad: Any, lr: float, weight_decay: float) -> np.n
     return (1 - lr * weight_decay) * np.asarray(w) - lr * np.asarray(grad)
 
 
-def dropout(x: Any, p: float, rng: np.random.Generator, training: bool = True
-            ) -> tuple[np.ndarray, np.ndarray]:
+def dropout(
+    x: Any, p: float, rng: np.random.Generator, training: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Inverted dropout: zero each entry with probability ``p``, scale the rest by ``1/(1-p)``.
 
     Returns ``(out, mask)``; ``mask`` is True where an entry was kept. In inference mode

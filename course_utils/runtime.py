@@ -41,8 +41,10 @@ def switch_problems() -> list[str]:
     for name, allowed in SWITCHES.items():
         value = os.environ.get(name, "").strip().lower()
         if value and value not in allowed:
-            problems.append(f"{name}={os.environ[name]!r} is not understood; "
-                            f"allowed: {', '.join(allowed)} (or unset)")
+            problems.append(
+                f"{name}={os.environ[name]!r} is not understood; "
+                f"allowed: {', '.join(allowed)} (or unset)"
+            )
     return problems
 
 

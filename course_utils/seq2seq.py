@@ -43,9 +43,27 @@ __all__ = [
     "greedy_translate",
 ]
 
-_ONES = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-         "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-         "nineteen"]
+_ONES = [
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
 _TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 PAD, BOS, EOS = 0, 1, 2
@@ -88,7 +106,7 @@ def encode_target(digits: str, length: int) -> list[int]:
 def decode_target(ids: list[int] | torch.Tensor) -> str:
     """Digits up to the first end token (start and padding tokens are skipped)."""
     out = []
-    for i in (ids.tolist() if isinstance(ids, torch.Tensor) else ids):
+    for i in ids.tolist() if isinstance(ids, torch.Tensor) else ids:
         if i == EOS:
             break
         if i > EOS:
@@ -105,7 +123,9 @@ def make_number_batch(numbers: list[int] | torch.Tensor) -> tuple[torch.Tensor, 
 
 
 def _mlp(d_model: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
+    return nn.Sequential(
+        nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model)
+    )
 
 
 class EncoderLayer(nn.Module):
@@ -119,7 +139,7 @@ class EncoderLayer(nn.Module):
 
     def forward(self, x: torch.Tensor, src_mask: torch.Tensor) -> torch.Tensor:
         h = self.ln1(x)
-        x = x + self.self_attn(h, h, h, mask=src_mask)       # every word sees every real word
+        x = x + self.self_attn(h, h, h, mask=src_mask)  # every word sees every real word
         return x + self.mlp(self.ln2(x))
 
 
@@ -137,11 +157,13 @@ class DecoderLayer(nn.Module):
         self.cross_attn = MultiHeadAttention(d_model, n_heads)
         self.mlp = _mlp(d_model)
 
-    def forward(self, y: torch.Tensor, memory: torch.Tensor,
-                src_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        y = y + self.self_attn(self.ln1(y), causal=True)      # only the digits written so far
-        cross, weights = self.cross_attn(self.ln2(y), memory, memory, mask=src_mask,
-                                         need_weights=True)   # queries: decoder; keys: encoder
+    def forward(
+        self, y: torch.Tensor, memory: torch.Tensor, src_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        y = y + self.self_attn(self.ln1(y), causal=True)  # only the digits written so far
+        cross, weights = self.cross_attn(
+            self.ln2(y), memory, memory, mask=src_mask, need_weights=True
+        )  # queries: decoder; keys: encoder
         y = y + cross
         return y + self.mlp(self.ln3(y)), weights
 
@@ -153,8 +175,15 @@ class Seq2SeqTransformer(nn.Module):
     ``forward(src, tgt_in, tgt_out)`` returns ``(logits, loss)``; the loss ignores padding.
     """
 
-    def __init__(self, src_vocab: int, tgt_vocab: int, d_model: int = 64, n_heads: int = 4,
-                 n_layers: int = 2, max_len: int = 16) -> None:
+    def __init__(
+        self,
+        src_vocab: int,
+        tgt_vocab: int,
+        d_model: int = 64,
+        n_heads: int = 4,
+        n_layers: int = 2,
+        max_len: int = 16,
+    ) -> None:
         super().__init__()
         self.src_emb = nn.Embedding(src_vocab, d_model)
         self.tgt_emb = nn.Embedding(tgt_vocab, d_model)
@@ -167,14 +196,15 @@ class Seq2SeqTransformer(nn.Module):
 
     def encode(self, src: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The encoder's output ``(B, T_src, d_model)`` and the padding mask ``(B, 1, 1, T_src)``."""
-        src_mask = (src != PAD)[:, None, None, :]             # True = a real word, may be read
+        src_mask = (src != PAD)[:, None, None, :]  # True = a real word, may be read
         x = self.src_emb(src) + self.pe[: src.size(1)].to(self.src_emb.weight.dtype)
         for layer in self.encoder:
             x = layer(x, src_mask)
         return self.ln_enc(x), src_mask
 
-    def decode(self, tgt_in: torch.Tensor, memory: torch.Tensor,
-               src_mask: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    def decode(
+        self, tgt_in: torch.Tensor, memory: torch.Tensor, src_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Logits ``(B, T_tgt, tgt_vocab)`` and each decoder layer's cross-attention weights."""
         y = self.tgt_emb(tgt_in) + self.pe[: tgt_in.size(1)].to(self.tgt_emb.weight.dtype)
         maps = []
@@ -183,20 +213,23 @@ class Seq2SeqTransformer(nn.Module):
             maps.append(weights)
         return self.head(self.ln_dec(y)), maps
 
-    def forward(self, src: torch.Tensor, tgt_in: torch.Tensor,
-                tgt_out: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, src: torch.Tensor, tgt_in: torch.Tensor, tgt_out: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         memory, src_mask = self.encode(src)
         logits, _ = self.decode(tgt_in, memory, src_mask)
         loss = None
         if tgt_out is not None:
-            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), tgt_out.reshape(-1),
-                                   ignore_index=PAD)
+            loss = F.cross_entropy(
+                logits.reshape(-1, logits.size(-1)), tgt_out.reshape(-1), ignore_index=PAD
+            )
         return logits, loss
 
 
 @torch.no_grad()
-def greedy_translate(model: Seq2SeqTransformer, src: torch.Tensor,
-                     max_len: int = 5) -> tuple[torch.Tensor, list[torch.Tensor]]:
+def greedy_translate(
+    model: Seq2SeqTransformer, src: torch.Tensor, max_len: int = 5
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """Decode every source row greedily: start with ``<s>``, append the argmax token, stop once
     every row has written ``</s>`` (or after ``max_len`` tokens).
 
@@ -209,7 +242,7 @@ def greedy_translate(model: Seq2SeqTransformer, src: torch.Tensor,
     maps: list[torch.Tensor] = []
     for _ in range(max_len):
         logits, maps = model.decode(out, memory, src_mask)
-        nxt = logits[:, -1].argmax(dim=-1).masked_fill(done, EOS)   # finished rows stay finished
+        nxt = logits[:, -1].argmax(dim=-1).masked_fill(done, EOS)  # finished rows stay finished
         out = torch.cat([out, nxt[:, None]], dim=1)
         done |= nxt == EOS
         if done.all():

@@ -29,15 +29,16 @@ class LSTMCell(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, forget_bias: float = 0.0) -> None:
         super().__init__()
-        bound = hidden_size ** -0.5
+        bound = hidden_size**-0.5
         self.W_x = nn.Parameter(torch.empty(input_size, 4 * hidden_size).uniform_(-bound, bound))
         self.W_h = nn.Parameter(torch.empty(hidden_size, 4 * hidden_size).uniform_(-bound, bound))
         self.b = nn.Parameter(torch.empty(4 * hidden_size).uniform_(-bound, bound))
         with torch.no_grad():
-            self.b[hidden_size:2 * hidden_size] += forget_bias
+            self.b[hidden_size : 2 * hidden_size] += forget_bias
 
-    def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         h, c = state
         z = x @ self.W_x + h @ self.W_h + self.b
         i, f, g, o = z.chunk(4, dim=-1)

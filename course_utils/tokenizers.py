@@ -75,9 +75,11 @@ class CharTokenizer:
             return [stoi[ch] for ch in text]
         except KeyError:
             pos, ch = next((i, c) for i, c in enumerate(text) if c not in stoi)
-            message = (f"The character {_show_char(ch)} at position {pos} is not in this "
-                       f"tokenizer's vocabulary of {self.vocab_size} characters. Remove or replace "
-                       "it, or build the tokenizer from a text that contains it.")
+            message = (
+                f"The character {_show_char(ch)} at position {pos} is not in this "
+                f"tokenizer's vocabulary of {self.vocab_size} characters. Remove or replace "
+                "it, or build the tokenizer from a text that contains it."
+            )
         raise UnknownCharacterError(message)
 
     def decode(self, ids: Iterable[int] | Any) -> str:

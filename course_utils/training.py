@@ -32,16 +32,30 @@ LOSSES = {
     "cross_entropy": F.cross_entropy,  # one logit per class, integer class labels
 }
 
-_ACTIVATION_MODULES = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
-                       "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "gelu": nn.GELU}
+_ACTIVATION_MODULES = {
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "elu": nn.ELU,
+    "gelu": nn.GELU,
+}
 
 
-def make_mlp(n_in: int, hidden: Sequence[int], n_out: int = 1, *, activation: str = "relu",
-             dropout: float = 0.0) -> nn.Sequential:
+def make_mlp(
+    n_in: int,
+    hidden: Sequence[int],
+    n_out: int = 1,
+    *,
+    activation: str = "relu",
+    dropout: float = 0.0,
+) -> nn.Sequential:
     """``Linear -> activation [-> Dropout]`` for each hidden width, then a final ``Linear``."""
     if activation not in _ACTIVATION_MODULES or not 0 <= dropout < 1:
-        raise ValueError(f"activation must be one of {', '.join(_ACTIVATION_MODULES)} and "
-                         f"0 <= dropout < 1; got {activation!r} and {dropout}.")
+        raise ValueError(
+            f"activation must be one of {', '.join(_ACTIVATION_MODULES)} and "
+            f"0 <= dropout < 1; got {activation!r} and {dropout}."
+        )
     layers: list[nn.Module] = []
     previous = n_in
     for width in hidden:
@@ -57,14 +71,15 @@ def weight_matrices(model: nn.Module) -> list[torch.Tensor]:
     return [p for p in model.parameters() if p.ndim >= 2]
 
 
-def train_epoch(model, optimizer, loss_fn, X, y, *, batch_size, generator, lr,
-                l1=0.0, l2=0.0, weight_decay=0.0):
+def train_epoch(
+    model, optimizer, loss_fn, X, y, *, batch_size, generator, lr, l1=0.0, l2=0.0, weight_decay=0.0
+):
     """One pass over shuffled mini-batches: loss + penalty, backward, weight decay, step."""
     model.train()
     weights = weight_matrices(model)
     order = torch.randperm(len(X), generator=generator)
     for first in range(0, len(X), batch_size):
-        idx = order[first:first + batch_size]
+        idx = order[first : first + batch_size]
         penalty = sum(l1 * w.abs().sum() + l2 * (w**2).sum() for w in weights)
         objective = loss_fn(model(X[idx]), y[idx]) + penalty
         optimizer.zero_grad()
@@ -75,9 +90,25 @@ def train_epoch(model, optimizer, loss_fn, X, y, *, batch_size, generator, lr,
         optimizer.step()
 
 
-def fit(model, X_train, y_train, X_val, y_val, *, loss="mse", epochs=100, lr=0.01,
-        optimizer="adam", batch_size=None, l1=0.0, l2=0.0, weight_decay=0.0, patience=None,
-        seed=0, live=None):
+def fit(
+    model,
+    X_train,
+    y_train,
+    X_val,
+    y_val,
+    *,
+    loss="mse",
+    epochs=100,
+    lr=0.01,
+    optimizer="adam",
+    batch_size=None,
+    l1=0.0,
+    l2=0.0,
+    weight_decay=0.0,
+    patience=None,
+    seed=0,
+    live=None,
+):
     """Train ``model`` on tensors; record the losses after every epoch; stop early if asked.
 
     Losses are measured in evaluation mode (dropout off). With ``patience``, training stops once
@@ -92,14 +123,26 @@ def fit(model, X_train, y_train, X_val, y_val, *, loss="mse", epochs=100, lr=0.0
     history = {"train": [], "validation": [], "weight_norm": []}
     best_val, best_epoch, best_state = math.inf, None, None
     for epoch in range(1, epochs + 1):
-        train_epoch(model, opt, loss_fn, X_train, y_train, batch_size=batch_size or len(X_train),
-                    generator=generator, lr=lr, l1=l1, l2=l2, weight_decay=weight_decay)
+        train_epoch(
+            model,
+            opt,
+            loss_fn,
+            X_train,
+            y_train,
+            batch_size=batch_size or len(X_train),
+            generator=generator,
+            lr=lr,
+            l1=l1,
+            l2=l2,
+            weight_decay=weight_decay,
+        )
         model.eval()
         with torch.no_grad():
             history["train"].append(loss_fn(model(X_train), y_train).item())
             history["validation"].append(loss_fn(model(X_val), y_val).item())
             history["weight_norm"].append(
-                math.sqrt(sum((w**2).sum().item() for w in weight_matrices(model))))
+                math.sqrt(sum((w**2).sum().item() for w in weight_matrices(model)))
+            )
         if live is not None:
             live.update(epoch, train=history["train"][-1], validation=history["validation"][-1])
         if history["validation"][-1] < best_val:
@@ -124,18 +167,28 @@ def _tensors(X: Any, y: Any, loss: str, n_out: int) -> tuple[torch.Tensor, torch
         else f"loss='bce' needs one model output ({n_out} here) and targets between 0 and 1"
         if loss == "bce" and (n_out != 1 or y.shape[1:] != (1,) or y.min() < 0 or y.max() > 1)
         else f"loss='cross_entropy' needs integer class labels 0 to {n_out - 1}, got values "
-             f"such as {y.ravel()[:3]}"
-        if loss == "cross_entropy" and (y.ndim != 1 or (y != np.round(y)).any()
-                                        or y.min() < 0 or y.max() >= n_out)
-        else None)
+        f"such as {y.ravel()[:3]}"
+        if loss == "cross_entropy"
+        and (y.ndim != 1 or (y != np.round(y)).any() or y.min() < 0 or y.max() >= n_out)
+        else None
+    )
     if problem:
         raise ValueError(problem + ".")
     X_t = torch.as_tensor(X, dtype=torch.float32)
     return X_t, torch.as_tensor(y, dtype=torch.long if loss == "cross_entropy" else torch.float32)
 
 
-def train_model(model: nn.Module, X_train: Any, y_train: Any, X_val: Any, y_val: Any, *,
-                loss: str = "mse", optimizer: str = "adam", **settings: Any) -> dict[str, Any]:
+def train_model(
+    model: nn.Module,
+    X_train: Any,
+    y_train: Any,
+    X_val: Any,
+    y_val: Any,
+    *,
+    loss: str = "mse",
+    optimizer: str = "adam",
+    **settings: Any,
+) -> dict[str, Any]:
     """Check the data against ``loss`` and ``model``, then :func:`fit` (same settings).
 
     - ``loss``: ``"mse"`` (targets: one column per output), ``"bce"`` (one logit, targets in
@@ -148,9 +201,11 @@ def train_model(model: nn.Module, X_train: Any, y_train: Any, X_val: Any, y_val:
     outputs are refused rather than truncated or broadcast.
     """
     if not isinstance(model, nn.Module) or loss not in LOSSES or optimizer not in ("sgd", "adam"):
-        raise ValueError(f"train_model() needs a torch.nn.Module, loss in {list(LOSSES)} and "
-                         f"optimizer 'sgd' or 'adam'; got {type(model).__name__}, {loss!r}, "
-                         f"{optimizer!r}.")
+        raise ValueError(
+            f"train_model() needs a torch.nn.Module, loss in {list(LOSSES)} and "
+            f"optimizer 'sgd' or 'adam'; got {type(model).__name__}, {loss!r}, "
+            f"{optimizer!r}."
+        )
     n_out = [p for p in model.parameters() if p.ndim >= 1][-1].shape[0]
     train, val = _tensors(X_train, y_train, loss, n_out), _tensors(X_val, y_val, loss, n_out)
     return fit(model, *train, *val, loss=loss, optimizer=optimizer, **settings)

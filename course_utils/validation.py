@@ -49,8 +49,9 @@ def as_matrix(value: Any, name: str = "X") -> np.ndarray:
     """A non-empty 2-D float array of shape ``(n_examples, n_features)``."""
     arr = as_float_array(value, name)
     if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D with shape (n_examples, n_features), got shape "
-                         f"{arr.shape}.")
+        raise ValueError(
+            f"{name} must be 2-D with shape (n_examples, n_features), got shape {arr.shape}."
+        )
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {arr.shape}).")
     return arr
@@ -60,8 +61,10 @@ def as_vector(value: Any, name: str, length: int | None = None) -> np.ndarray:
     """A non-empty 1-D float array, of the given ``length`` when one is given."""
     arr = as_float_array(value, name)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}. (A column of shape (n, 1) "
-                         "can be flattened with .ravel().)")
+        raise ValueError(
+            f"{name} must be 1-D, got shape {arr.shape}. (A column of shape (n, 1) "
+            "can be flattened with .ravel().)"
+        )
     if length is not None and arr.shape[0] != length:
         raise ValueError(f"{name} has length {arr.shape[0]}, expected {length}.")
     if arr.shape[0] == 0:

@@ -12,8 +12,10 @@ from typing import Any
 
 __all__ = ["LIVE_NOTE", "LiveWidget", "show_live"]
 
-LIVE_NOTE = ("(Interactive widget: it runs live when you execute this notebook; the picture "
-             "above shows its starting state.)")
+LIVE_NOTE = (
+    "(Interactive widget: it runs live when you execute this notebook; the picture "
+    "above shows its starting state.)"
+)
 
 
 class LiveWidget:

@@ -28,7 +28,7 @@ FOOTNOTE = (
     "(load average about 11 to 14 on its 2 cores during the full runs, about 6 during the fast "
     "runs), so the times are wall-clock times on that busy machine, and a quiet one takes much "
     "less; where the CPU time was measured it is given too (on a quiet machine the wait is "
-    "about that long). Times written \"over ...\" add up the timed steps a notebook's "
+    'about that long). Times written "over ..." add up the timed steps a notebook\'s '
     "committed full run printed. The key figures come from the committed full runs and are "
     "printed by the notebook's cells."
 )
@@ -36,132 +36,166 @@ FOOTNOTE = (
 NOTEBOOKS = {
     "01_linear_regression": {
         "does": "fits linear regression to California Housing with NumPy gradient descent",
-        "cpu": {"on": "xeon", "full": "98 s on the busy machine",
-                "fast": "42 s of CPU time (99 s on the busy machine)",
-                "figures": "after 100 epochs: training MSE 0.708, validation MSE 0.739; "
-                           "least-squares optimum: validation MSE 0.5552"},
+        "cpu": {
+            "on": "xeon",
+            "full": "98 s on the busy machine",
+            "fast": "42 s of CPU time (99 s on the busy machine)",
+            "figures": "after 100 epochs: training MSE 0.708, validation MSE 0.739; "
+            "least-squares optimum: validation MSE 0.5552",
+        },
         "apple": None,
         "cuda": None,
     },
     "02_perceptron": {
         "does": "trains the perceptron on separable points, XOR and a noisy cloud, and the pocket "
-                "algorithm on the XOR cloud",
-        "cpu": {"on": "xeon", "full": "about 60 s on the busy machine",
-                "fast": "20 s of CPU time (39 s on the busy machine)",
-                "figures": "converged after 27 epochs and 86 updates; on the XOR cloud the "
-                           "plain rule ends at 50% of points right, the pocket holds a line "
-                           "with 64%"},
+        "algorithm on the XOR cloud",
+        "cpu": {
+            "on": "xeon",
+            "full": "about 60 s on the busy machine",
+            "fast": "20 s of CPU time (39 s on the busy machine)",
+            "figures": "converged after 27 epochs and 86 updates; on the XOR cloud the "
+            "plain rule ends at 50% of points right, the pocket holds a line "
+            "with 64%",
+        },
         "apple": None,
         "cuda": None,
     },
     "03_logistic_regression": {
         "does": "trains logistic and softmax regression by gradient descent, up to handwritten "
-                "digits",
-        "cpu": {"on": "xeon", "full": "86 s on the busy machine",
-                "fast": "26 s of CPU time (46 s on the busy machine)",
-                "figures": "loss 0.3191 and accuracy 86.0% after 1000 epochs; digits: validation "
-                           "accuracy 96.9% after 500 epochs"},
+        "digits",
+        "cpu": {
+            "on": "xeon",
+            "full": "86 s on the busy machine",
+            "fast": "26 s of CPU time (46 s on the busy machine)",
+            "figures": "loss 0.3191 and accuracy 86.0% after 1000 epochs; digits: validation "
+            "accuracy 96.9% after 500 epochs",
+        },
         "apple": None,
         "cuda": None,
     },
     "04_neural_networks_backprop": {
         "does": "trains a NumPy MLP written with backpropagation by hand",
-        "cpu": {"on": "xeon", "full": "175 s on the busy machine",
-                "fast": "29 s of CPU time (43 s on the busy machine)",
-                "figures": "two moons: validation accuracy 97.0% (logistic regression: 85.5%); "
-                           "deep network after 300 epochs: relu accuracy 97.8%, sigmoid 51.4%"},
+        "cpu": {
+            "on": "xeon",
+            "full": "175 s on the busy machine",
+            "fast": "29 s of CPU time (43 s on the busy machine)",
+            "figures": "two moons: validation accuracy 97.0% (logistic regression: 85.5%); "
+            "deep network after 300 epochs: relu accuracy 97.8%, sigmoid 51.4%",
+        },
         "apple": None,
         "cuda": None,
     },
     "05_numpy_to_pytorch": {
         "does": "trains the same network in PyTorch with autograd, optimizers and data loaders",
-        "cpu": {"on": "xeon", "full": "156 s on the busy machine (load about 14)",
-                "fast": "20 s of CPU time (30 s on the busy machine)",
-                "figures": "after 100 epochs: validation loss 0.084; validation accuracy "
-                           "PyTorch 96.5%, NumPy network 97.0%"},
+        "cpu": {
+            "on": "xeon",
+            "full": "156 s on the busy machine (load about 14)",
+            "fast": "20 s of CPU time (30 s on the busy machine)",
+            "figures": "after 100 epochs: validation loss 0.084; validation accuracy "
+            "PyTorch 96.5%, NumPy network 97.0%",
+        },
         "apple": None,
         "cuda": None,
     },
     "06_training_well": {
         "does": "trains networks that over- and underfit, with weight decay, dropout and "
-                "early stopping",
-        "cpu": {"on": "xeon", "full": "about 3.5 to 4 min on the busy machine",
-                "fast": "35 s of CPU time (63 s on the busy machine)",
-                "figures": "lowest validation loss 0.097 at epoch 38 (early stopping keeps it); "
-                           "dropout 0.5: validation accuracy 94.8% (dropout 0.0: 93.3%)"},
+        "early stopping",
+        "cpu": {
+            "on": "xeon",
+            "full": "about 3.5 to 4 min on the busy machine",
+            "fast": "35 s of CPU time (63 s on the busy machine)",
+            "figures": "lowest validation loss 0.097 at epoch 38 (early stopping keeps it); "
+            "dropout 0.5: validation accuracy 94.8% (dropout 0.0: 93.3%)",
+        },
         "apple": None,
         "cuda": None,
     },
     "07_optimizers": {
         "does": "trains the same network with SGD + momentum, Adagrad, RMSProp, Adam and AdamW, "
-                "then transfers pretrained digit networks to new classes",
-        "cpu": {"on": "xeon", "full": "about 3.5 to 4 min on the busy machine",
-                "fast": "35 s of CPU time (78 s on the busy machine)",
-                "figures": "test accuracy 91.5% (AdamW) to 96.3% (SGD + momentum) after 300 "
-                           "steps; one image per class: 85.6% broad, fine-tuned against 71.1% "
-                           "from scratch"},
+        "then transfers pretrained digit networks to new classes",
+        "cpu": {
+            "on": "xeon",
+            "full": "about 3.5 to 4 min on the busy machine",
+            "fast": "35 s of CPU time (78 s on the busy machine)",
+            "figures": "test accuracy 91.5% (AdamW) to 96.3% (SGD + momentum) after 300 "
+            "steps; one image per class: 85.6% broad, fine-tuned against 71.1% "
+            "from scratch",
+        },
         "apple": None,
         "cuda": None,
     },
     "08_tokens_embeddings": {
         "does": "trains a BPE tokenizer and skip-gram word embeddings on tiny Shakespeare",
-        "cpu": {"on": "xeon", "full": "about 3.5 to 4 min on the busy machine",
-                "fast": "28 s of CPU time (50 s on the busy machine)",
-                "figures": "BPE with 500 merges trained in 2.1 s; skip-gram embeddings trained "
-                           "in 41 s, loss 3.84 -> 2.54"},
+        "cpu": {
+            "on": "xeon",
+            "full": "about 3.5 to 4 min on the busy machine",
+            "fast": "28 s of CPU time (50 s on the busy machine)",
+            "figures": "BPE with 500 merges trained in 2.1 s; skip-gram embeddings trained "
+            "in 41 s, loss 3.84 -> 2.54",
+        },
         "apple": None,
         "cuda": None,
     },
     "10_gpt_transformer": {
         "does": "trains a character-level GPT on tiny Shakespeare (a small model on a CPU, "
-                "nanoGPT's 10.7 M-parameter model on a GPU)",
+        "nanoGPT's 10.7 M-parameter model on a GPU)",
         "cpu": {"on": "xeon", "full": None, "fast": None, "figures": None},
         "apple": None,
-        "cuda": {"on": "h100", "full": "156 s for the training cell with evaluations and samples "
-                                      "(93 s of training, 5000 steps, 18.6 ms per step)",
-                 "fast": None,
-                 "figures": "lowest validation loss 1.463 at step 1750 (nanoGPT's reference: "
-                            "about 1.47); 879,487 tokens/s"},
+        "cuda": {
+            "on": "h100",
+            "full": "156 s for the training cell with evaluations and samples "
+            "(93 s of training, 5000 steps, 18.6 ms per step)",
+            "fast": None,
+            "figures": "lowest validation loss 1.463 at step 1750 (nanoGPT's reference: "
+            "about 1.47); 879,487 tokens/s",
+        },
     },
     "11_generation_finetuning": {
         "does": "compares decoding strategies on notebook 10's small GPT, then fine-tunes it on "
-                "another play against training from scratch",
-        "cpu": {"on": "xeon", "full": "over 3 min (51 s comparing strategies, two 300-step "
-                                      "trainings of 77 and 78 s)",
-                "fast": None,
-                "figures": "base model: best validation loss 1.878; fine-tuned: validation loss "
-                           "1.798 -> best 1.580 in 300 steps, from scratch: best 2.164"},
+        "another play against training from scratch",
+        "cpu": {
+            "on": "xeon",
+            "full": "over 3 min (51 s comparing strategies, two 300-step trainings of 77 and 78 s)",
+            "fast": None,
+            "figures": "base model: best validation loss 1.878; fine-tuned: validation loss "
+            "1.798 -> best 1.580 in 300 steps, from scratch: best 2.164",
+        },
         "apple": None,
         "cuda": None,
     },
     "12_modern_gpt": {
         "does": "trains small GPTs with RoPE, RMSNorm, SwiGLU and grouped-query attention in an "
-                "ablation over several seeds, and builds a KV cache for generation",
+        "ablation over several seeds, and builds a KV cache for generation",
         "cpu": {"on": "xeon", "full": None, "fast": None, "figures": None},
         "apple": None,
         "cuda": None,
     },
     "13_adapting_models": {
         "does": "adapts the small Shakespeare GPT: instruction tuning (SFT, with and without "
-                "masking the prompt), full fine-tuning against LoRA on another play, and DPO",
-        "cpu": {"on": "xeon", "full": "45 min on the busy machine (load 11 to 13), about 9 min "
-                                      "of CPU time",
-                "fast": "36 s of CPU time (65 s on the busy machine)",
-                "figures": "masked SFT: held-out reply loss 2.735 -> 1.848; the Shrew from "
-                           "1.792 to 1.605 with full fine-tuning (812,416 trainable), 1.640 "
-                           "with LoRA r=4 (32,768)"},
+        "masking the prompt), full fine-tuning against LoRA on another play, and DPO",
+        "cpu": {
+            "on": "xeon",
+            "full": "45 min on the busy machine (load 11 to 13), about 9 min of CPU time",
+            "fast": "36 s of CPU time (65 s on the busy machine)",
+            "figures": "masked SFT: held-out reply loss 2.735 -> 1.848; the Shrew from "
+            "1.792 to 1.605 with full fine-tuning (812,416 trainable), 1.640 "
+            "with LoRA r=4 (32,768)",
+        },
         "apple": None,
         "cuda": None,
     },
     "14_many_gpus": {
         "does": "trains a small GPT with data parallelism (torchrun, 2 processes) and gradient "
-                "accumulation on the CPU, and works out the memory of ZeRO, FSDP and tensor "
-                "parallelism",
-        "cpu": {"on": "xeon", "full": "13 min on the busy machine (load about 13)",
-                "fast": "98 s of CPU time (152 s on the busy machine)",
-                "figures": "1 process, 2 processes and grad_accum 2: the same final val loss "
-                           "3.08820; 2 processes, 1 thread each: 517.6 ms per step (1 process, "
-                           "1 thread: 751.9)"},
+        "accumulation on the CPU, and works out the memory of ZeRO, FSDP and tensor "
+        "parallelism",
+        "cpu": {
+            "on": "xeon",
+            "full": "13 min on the busy machine (load about 13)",
+            "fast": "98 s of CPU time (152 s on the busy machine)",
+            "figures": "1 process, 2 processes and grad_accum 2: the same final val loss "
+            "3.08820; 2 processes, 1 thread each: 517.6 ms per step (1 process, "
+            "1 thread: 751.9)",
+        },
         "apple": None,
         "cuda": None,
     },

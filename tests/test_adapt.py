@@ -36,8 +36,17 @@ def chat():
     """A tiny GPT over the play's characters, grown by the three markers."""
     tok = CharTokenizer.from_text(CHARS)
     torch.manual_seed(0)
-    model = GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=64, n_layer=2, n_head=2,
-                          n_embd=16, dropout=0.0, tie_weights=False))
+    model = GPT(
+        GPTConfig(
+            vocab_size=tok.vocab_size,
+            block_size=64,
+            n_layer=2,
+            n_head=2,
+            n_embd=16,
+            dropout=0.0,
+            tie_weights=False,
+        )
+    )
     return (model, tok, *adapt.add_special_tokens(model, tok))
 
 
@@ -54,16 +63,25 @@ def test_held_out_plays_cut_where_notebook_11_does():
 def test_special_tokens_keep_old_ids_and_old_logits(tied):
     tok = CharTokenizer.from_text(CHARS)
     torch.manual_seed(1)
-    model = GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=1, n_head=2,
-                          n_embd=8, dropout=0.0, tie_weights=tied))
+    model = GPT(
+        GPTConfig(
+            vocab_size=tok.vocab_size,
+            block_size=16,
+            n_layer=1,
+            n_head=2,
+            n_embd=8,
+            dropout=0.0,
+            tie_weights=tied,
+        )
+    )
     new_model, new_tok = adapt.add_special_tokens(model, tok)
     assert new_tok.vocab_size == tok.vocab_size + 3
     assert new_tok.itos[: tok.vocab_size] == tok.itos
     x = torch.tensor([tok.encode("ROMEO:\nBut soft")])
     old_logits, new_logits = model(x)[0], new_model(x)[0]
     assert torch.allclose(new_logits[..., : tok.vocab_size], old_logits, atol=1e-6)
-    rows = new_model.tok_emb.weight[tok.vocab_size:]
-    assert not torch.allclose(rows[0], rows[1])           # the markers can be told apart
+    rows = new_model.tok_emb.weight[tok.vocab_size :]
+    assert not torch.allclose(rows[0], rows[1])  # the markers can be told apart
     if tied:
         assert new_model.head.weight is new_model.tok_emb.weight
 
@@ -90,8 +108,8 @@ def test_encode_masks_exactly_the_prompt(chat):
     assert x[0, :n].tolist() == ids[:-1]
     assert y_all[0, :n].tolist() == ids[1:]
     assert (y[0, : p - 1] == adapt.IGNORE).all() and (y[0, n:] == adapt.IGNORE).all()
-    assert y[0, p - 1:n].tolist() == ids[p:]                # the reply and the end marker
-    assert tok.decode(y[0, p - 1:n].tolist()) == "JULIET" + adapt.END
+    assert y[0, p - 1 : n].tolist() == ids[p:]  # the reply and the end marker
+    assert tok.decode(y[0, p - 1 : n].tolist()) == "JULIET" + adapt.END
     with pytest.raises(ValueError, match="block_size"):
         adapt.encode_examples(tok, [ex], 10)
 
@@ -145,7 +163,7 @@ def test_response_log_probs_match_sequence_log_prob(chat):
     ids = tok.encode(adapt.render_example(ex))
     want = generation.sequence_log_prob(model, ids, len(adapt.render_prompt(ex.prompt)))
     assert got.shape == (1,) and math.isclose(got.item(), want, rel_tol=1e-5)
-    got.sum().backward()                                     # differentiable
+    got.sum().backward()  # differentiable
     assert model.tok_emb.weight.grad is not None
 
 
@@ -154,15 +172,17 @@ def test_generate_replies_greedy_matches_greedy_decode(chat):
     prompts = [adapt.render_prompt("Who speaks next?\nMadam!"), adapt.render_prompt("Who?\nO")]
     out = adapt.generate_replies(model, tok, prompts, max_new_tokens=12)
     for prompt, [(reply, ended)] in zip(prompts, out):
-        ids = generation.greedy_decode(model, tok.encode(prompt), 12)[0, len(prompt):].tolist()
+        ids = generation.greedy_decode(model, tok.encode(prompt), 12)[0, len(prompt) :].tolist()
         text = tok.decode(ids)
         assert ended == (adapt.END in text)
         assert reply == text.split(adapt.END)[0]
-    sampled = adapt.generate_replies(model, tok, prompts, max_new_tokens=5, temperature=1.0,
-                                     samples=3, seed=4)
+    sampled = adapt.generate_replies(
+        model, tok, prompts, max_new_tokens=5, temperature=1.0, samples=3, seed=4
+    )
     assert [len(s) for s in sampled] == [3, 3]
-    assert sampled == adapt.generate_replies(model, tok, prompts, max_new_tokens=5,
-                                             temperature=1.0, samples=3, seed=4)
+    assert sampled == adapt.generate_replies(
+        model, tok, prompts, max_new_tokens=5, temperature=1.0, samples=3, seed=4
+    )
 
 
 def test_follows_format():
@@ -229,8 +249,10 @@ def test_add_lora_then_merge_gives_the_same_gpt(chat):
 
 
 def _direct_dpo(pc, pr, rc, rr, beta):
-    losses = [-math.log(1.0 / (1.0 + math.exp(-beta * ((a - c) - (b - d)))))
-              for a, b, c, d in zip(pc.tolist(), pr.tolist(), rc.tolist(), rr.tolist())]
+    losses = [
+        -math.log(1.0 / (1.0 + math.exp(-beta * ((a - c) - (b - d)))))
+        for a, b, c, d in zip(pc.tolist(), pr.tolist(), rc.tolist(), rr.tolist())
+    ]
     return sum(losses) / len(losses)
 
 
@@ -239,9 +261,10 @@ def test_dpo_loss_equals_its_formula(beta):
     g = torch.Generator().manual_seed(int(beta * 10))
     pc, pr, rc, rr = (-20 * torch.rand(9, generator=g, dtype=torch.float64) for _ in range(4))
     got = adapt.dpo_loss(pc, pr, rc, rr, beta)
-    assert got.shape == () and math.isclose(got.item(), _direct_dpo(pc, pr, rc, rr, beta),
-                                            rel_tol=1e-12)
-    same = adapt.dpo_loss(rc, rr, rc, rr, beta)             # policy == reference: log 2
+    assert got.shape == () and math.isclose(
+        got.item(), _direct_dpo(pc, pr, rc, rr, beta), rel_tol=1e-12
+    )
+    same = adapt.dpo_loss(rc, rr, rc, rr, beta)  # policy == reference: log 2
     assert math.isclose(same.item(), math.log(2), rel_tol=1e-12)
     pc = pc.clone().requires_grad_(True)
     pr = pr.clone().requires_grad_(True)
@@ -279,7 +302,7 @@ def test_real_word_share():
     vocab = adapt.word_set("The king is dead; long live the king! Know't.")
     assert vocab == {"the", "king", "is", "dead", "long", "live", "know't"}
     assert adapt.real_word_share(" the king is deaf", vocab) == 0.75
-    assert adapt.real_word_share(" King", vocab) == 0.0            # too short
+    assert adapt.real_word_share(" King", vocab) == 0.0  # too short
     assert adapt.real_word_share(" King", vocab, min_words=1) == 1.0
 
 
@@ -290,9 +313,16 @@ def test_finetune_trains_only_what_requires_grad():
     frozen = model[0].weight.clone()
     x = torch.randn(64, 3)
     y = x.sum(1, keepdim=True)
-    history = adapt.finetune(model, lambda s: (x, y), lambda m, b: F.mse_loss(m(b[0]), b[1]),
-                             steps=60, lr=0.05, warmup=5,
-                             evaluate=lambda m: {"mse": F.mse_loss(m(x), y).item()}, eval_every=20)
+    history = adapt.finetune(
+        model,
+        lambda s: (x, y),
+        lambda m, b: F.mse_loss(m(b[0]), b[1]),
+        steps=60,
+        lr=0.05,
+        warmup=5,
+        evaluate=lambda m: {"mse": F.mse_loss(m(x), y).item()},
+        eval_every=20,
+    )
     assert [e["step"] for e in history["evals"]] == [0, 20, 40, 60]
     assert history["evals"][-1]["mse"] < 0.5 * history["evals"][0]["mse"]
     assert len(history["loss"]) == 60 and torch.equal(model[0].weight, frozen)

@@ -31,8 +31,9 @@ def _qkv(lead, t_q, t_k, d_k, d_v, seed=0):
 
 
 def _sdpa(q, k, v, causal):
-    out = F.scaled_dot_product_attention(torch.tensor(q), torch.tensor(k), torch.tensor(v),
-                                         is_causal=causal)
+    out = F.scaled_dot_product_attention(
+        torch.tensor(q), torch.tensor(k), torch.tensor(v), is_causal=causal
+    )
     return out.numpy()
 
 
@@ -44,7 +45,7 @@ def test_softmax_is_notebook_03s():
 
     assert A.softmax is logistic.softmax
     assert "softmax" not in A.__all__
-    p = A.softmax([1000.0, 1001.0, -np.inf])            # -inf is a masked score: weight 0
+    p = A.softmax([1000.0, 1001.0, -np.inf])  # -inf is a masked score: weight 0
     np.testing.assert_allclose(p, [1 / (1 + math.e), math.e / (1 + math.e), 0.0])
     for bad in ([1.0, np.inf], [-np.inf, -np.inf]):
         with pytest.raises(ValueError):
@@ -60,9 +61,10 @@ def test_numpy_attention_temperature_limits():
         np.testing.assert_allclose(w, np.eye(5)[scores.argmax(-1)], atol=1e-12)
     _, hot = A.scaled_dot_product_attention(q, k, v, temperature=1e300)
     np.testing.assert_allclose(hot, 0.2)
-    _, tied = A.scaled_dot_product_attention(np.ones((1, 2)), np.ones((3, 2)), np.ones((3, 1)),
-                                             temperature=1e-300)
-    np.testing.assert_allclose(tied, 1 / 3)             # ties share the weight
+    _, tied = A.scaled_dot_product_attention(
+        np.ones((1, 2)), np.ones((3, 2)), np.ones((3, 1)), temperature=1e-300
+    )
+    np.testing.assert_allclose(tied, 1 / 3)  # ties share the weight
 
 
 def test_torch_attention_temperature_limits_and_masked_rows():
@@ -73,7 +75,8 @@ def test_torch_attention_temperature_limits_and_masked_rows():
             _, w = A.attention(qd, kd, vd, temperature=t, causal=True)
             assert torch.isfinite(w).all()
             scores = (qd @ kd.transpose(-2, -1)).masked_fill(
-                ~torch.ones(4, 5, dtype=torch.bool).tril(), float("-inf"))
+                ~torch.ones(4, 5, dtype=torch.bool).tril(), float("-inf")
+            )
             want = F.one_hot(scores.argmax(-1), 5).to(dtype)
             torch.testing.assert_close(w, want)
         out, _ = A.attention(qd, kd, vd, temperature=0.5)
@@ -91,10 +94,16 @@ def test_attention_module_is_mostly_algorithm():
     """Input checks stay at the boundary: at most 12 % of the module's code lines."""
     import inspect
 
-    code = [ln.strip() for ln in inspect.getsource(A).splitlines()
-            if ln.strip() and not ln.strip().startswith(("#", '"', "'"))]
-    checks = [ln for ln in code if ln.startswith(("raise ", "if ")) and "raise" in ln
-              or ln.startswith("raise ")]
+    code = [
+        ln.strip()
+        for ln in inspect.getsource(A).splitlines()
+        if ln.strip() and not ln.strip().startswith(("#", '"', "'"))
+    ]
+    checks = [
+        ln
+        for ln in code
+        if ln.startswith(("raise ", "if ")) and "raise" in ln or ln.startswith("raise ")
+    ]
     assert len(checks) / len(code) <= 0.12
 
 
@@ -116,14 +125,16 @@ def test_numpy_attention_matches_sdpa(shape, causal):
 def test_numpy_attention_temperature_and_boolean_mask():
     q, k, v = _qkv((2,), 5, 6, 4, 3, seed=3)
     out, _ = A.scaled_dot_product_attention(q, k, v, temperature=0.5)
-    want = F.scaled_dot_product_attention(*map(torch.tensor, (q, k, v)),
-                                          scale=1 / (math.sqrt(4) * 0.5)).numpy()
+    want = F.scaled_dot_product_attention(
+        *map(torch.tensor, (q, k, v)), scale=1 / (math.sqrt(4) * 0.5)
+    ).numpy()
     np.testing.assert_allclose(out, want, rtol=1e-10)
     mask = np.random.default_rng(4).random((5, 6)) > 0.4
     mask[:, 0] = True
     out, weights = A.scaled_dot_product_attention(q, k, v, mask=mask)
-    want = F.scaled_dot_product_attention(*map(torch.tensor, (q, k, v)),
-                                          attn_mask=torch.tensor(mask)).numpy()
+    want = F.scaled_dot_product_attention(
+        *map(torch.tensor, (q, k, v)), attn_mask=torch.tensor(mask)
+    ).numpy()
     np.testing.assert_allclose(out, want, rtol=1e-10)
     assert np.all(weights[:, ~mask] == 0)
     out, _ = A.scaled_dot_product_attention(q, k, v, scale=False)
@@ -134,26 +145,36 @@ def test_numpy_attention_temperature_and_boolean_mask():
 def test_causal_mask():
     np.testing.assert_array_equal(A.causal_mask(3), [[1, 0, 0], [1, 1, 0], [1, 1, 1]])
     assert A.causal_mask(2, 4).shape == (2, 4)
-    np.testing.assert_array_equal(A.causal_mask(2, 4),
-                                  torch.ones(2, 4, dtype=torch.bool).tril().numpy())
+    np.testing.assert_array_equal(
+        A.causal_mask(2, 4), torch.ones(2, 4, dtype=torch.bool).tril().numpy()
+    )
     with pytest.raises(ValueError):
         A.causal_mask(0)
     with pytest.raises(TypeError):
         A.causal_mask(2.5)
 
 
-@pytest.mark.parametrize("args, kwargs, err", [
-    ((np.ones(4), np.ones((3, 4)), np.ones((3, 2))), {}, ValueError),          # q is 1-D
-    ((np.ones((2, 4)), np.ones((3, 5)), np.ones((3, 2))), {}, ValueError),     # d_k differ
-    ((np.ones((2, 4)), np.ones((3, 4)), np.ones((5, 2))), {}, ValueError),     # T_k differ
-    ((np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2))), {"temperature": 0}, ValueError),
-    ((np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2))),
-     {"mask": np.ones((4, 4), dtype=bool)}, ValueError),
-    ((np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2))),
-     {"mask": np.zeros((2, 3), dtype=bool)}, ValueError),                       # all masked
-    ((None, np.ones((3, 4)), np.ones((3, 2))), {}, TypeError),
-    ((np.full((2, 4), np.nan), np.ones((3, 4)), np.ones((3, 2))), {}, ValueError),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, err",
+    [
+        ((np.ones(4), np.ones((3, 4)), np.ones((3, 2))), {}, ValueError),  # q is 1-D
+        ((np.ones((2, 4)), np.ones((3, 5)), np.ones((3, 2))), {}, ValueError),  # d_k differ
+        ((np.ones((2, 4)), np.ones((3, 4)), np.ones((5, 2))), {}, ValueError),  # T_k differ
+        ((np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2))), {"temperature": 0}, ValueError),
+        (
+            (np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2))),
+            {"mask": np.ones((4, 4), dtype=bool)},
+            ValueError,
+        ),
+        (
+            (np.ones((2, 4)), np.ones((3, 4)), np.ones((3, 2))),
+            {"mask": np.zeros((2, 3), dtype=bool)},
+            ValueError,
+        ),  # all masked
+        ((None, np.ones((3, 4)), np.ones((3, 2))), {}, TypeError),
+        ((np.full((2, 4), np.nan), np.ones((3, 4)), np.ones((3, 2))), {}, ValueError),
+    ],
+)
 def test_numpy_attention_bad_inputs(args, kwargs, err):
     with pytest.raises(err):
         A.scaled_dot_product_attention(*args, **kwargs)
@@ -209,11 +230,14 @@ def test_torch_attention_dropout():
     torch.testing.assert_close(w_eval, w_plain)
 
 
-@pytest.mark.parametrize("bad, err", [
-    (dict(temperature=-2.0), ValueError),
-    (dict(mask=torch.zeros(2, 2, dtype=torch.bool)), ValueError),
-    (dict(v=torch.ones(3, 2)), ValueError),
-])
+@pytest.mark.parametrize(
+    "bad, err",
+    [
+        (dict(temperature=-2.0), ValueError),
+        (dict(mask=torch.zeros(2, 2, dtype=torch.bool)), ValueError),
+        (dict(v=torch.ones(3, 2)), ValueError),
+    ],
+)
 def test_torch_attention_bad_inputs(bad, err):
     args = dict(q=torch.ones(2, 2), k=torch.ones(2, 2), v=torch.ones(2, 2))
     args.update(bad)
@@ -312,10 +336,16 @@ def test_positional_metrics_tell_candidates_apart():
         A.positional_metrics(np.ones(10))
 
 
-@pytest.mark.parametrize("args, err", [
-    ((10, 7), ValueError), ((0, 8), ValueError), ((10, 8, -1.0), ValueError),
-    ((10.0, 8), TypeError), ((10, None), TypeError),
-])
+@pytest.mark.parametrize(
+    "args, err",
+    [
+        ((10, 7), ValueError),
+        ((0, 8), ValueError),
+        ((10, 8, -1.0), ValueError),
+        ((10.0, 8), TypeError),
+        ((10, None), TypeError),
+    ],
+)
 def test_sinusoidal_bad_inputs(args, err):
     with pytest.raises(err):
         A.sinusoidal_positional_encoding(*args)
@@ -332,8 +362,13 @@ def test_rope_matrix_is_a_rotation(pairing):
         assert np.linalg.det(r) == pytest.approx(1.0)
     r = A.rope_matrix(3, 6)
     theta = A.rope_frequencies(6)
-    np.testing.assert_allclose(r[:2, :2], [[math.cos(3 * theta[0]), -math.sin(3 * theta[0])],
-                                           [math.sin(3 * theta[0]), math.cos(3 * theta[0])]])
+    np.testing.assert_allclose(
+        r[:2, :2],
+        [
+            [math.cos(3 * theta[0]), -math.sin(3 * theta[0])],
+            [math.sin(3 * theta[0]), math.cos(3 * theta[0])],
+        ],
+    )
     assert np.all(r[:2, 2:] == 0) and np.all(r[2:, :2] == 0)
     np.testing.assert_allclose(A.rope_matrix(0, 6), np.eye(6))
 
@@ -348,21 +383,26 @@ def test_rope_fast_form_equals_matrix_form(shape, pairing):
     assert isinstance(tensor, torch.Tensor) and tensor.dtype == torch.float64
     np.testing.assert_allclose(tensor.numpy(), slow, atol=1e-12)
     positions = np.linspace(3, 40, shape[-2])
-    np.testing.assert_allclose(A.apply_rope(x, positions, pairing=pairing),
-                               A.apply_rope_matrix(x, positions, pairing=pairing), atol=1e-12)
+    np.testing.assert_allclose(
+        A.apply_rope(x, positions, pairing=pairing),
+        A.apply_rope_matrix(x, positions, pairing=pairing),
+        atol=1e-12,
+    )
 
 
 def test_rope_halves_is_adjacent_with_dimensions_reordered():
     x = np.random.default_rng(9).standard_normal((5, 8))
-    order = np.array([0, 2, 4, 6, 1, 3, 5, 7])   # adjacent pair i -> dims (i, i + 4)
-    np.testing.assert_allclose(A.apply_rope(x[:, order], pairing="halves"),
-                               A.apply_rope(x, pairing="adjacent")[:, order], atol=1e-12)
+    order = np.array([0, 2, 4, 6, 1, 3, 5, 7])  # adjacent pair i -> dims (i, i + 4)
+    np.testing.assert_allclose(
+        A.apply_rope(x[:, order], pairing="halves"),
+        A.apply_rope(x, pairing="adjacent")[:, order],
+        atol=1e-12,
+    )
 
 
 def test_rope_preserves_norms():
     x = np.random.default_rng(10).standard_normal((4, 20, 16))
-    np.testing.assert_allclose(np.linalg.norm(A.apply_rope(x), axis=-1),
-                               np.linalg.norm(x, axis=-1))
+    np.testing.assert_allclose(np.linalg.norm(A.apply_rope(x), axis=-1), np.linalg.norm(x, axis=-1))
 
 
 def test_rope_score_depends_only_on_offset():
@@ -385,23 +425,25 @@ def test_rope_score_depends_only_on_offset():
 
 def test_rotate_half():
     np.testing.assert_array_equal(A.rotate_half(np.array([1.0, 2, 3, 4])), [-2, 1, -4, 3])
-    np.testing.assert_array_equal(A.rotate_half(np.array([1.0, 2, 3, 4]), "halves"),
-                                  [-3, -4, 1, 2])
+    np.testing.assert_array_equal(A.rotate_half(np.array([1.0, 2, 3, 4]), "halves"), [-3, -4, 1, 2])
     t = torch.tensor([[1.0, 2, 3, 4]])
     torch.testing.assert_close(A.rotate_half(t), torch.tensor([[-2.0, 1, -4, 3]]))
     torch.testing.assert_close(A.rotate_half(A.rotate_half(t)), -t)
 
 
-@pytest.mark.parametrize("call, err", [
-    (lambda: A.rope_matrix(1, 7), ValueError),
-    (lambda: A.rope_matrix(np.array([1.0, 2.0]), 8), ValueError),
-    (lambda: A.rope_matrix("a", 8), TypeError),
-    (lambda: A.rope_matrix(1, 8, pairing="zip"), ValueError),
-    (lambda: A.rope_frequencies(8, base=0), ValueError),
-    (lambda: A.apply_rope(np.ones((3, 5))), ValueError),
-    (lambda: A.apply_rope(np.ones((3, 4)), positions=[0, 1]), ValueError),
-    (lambda: A.rotate_half(np.ones(3)), ValueError),
-])
+@pytest.mark.parametrize(
+    "call, err",
+    [
+        (lambda: A.rope_matrix(1, 7), ValueError),
+        (lambda: A.rope_matrix(np.array([1.0, 2.0]), 8), ValueError),
+        (lambda: A.rope_matrix("a", 8), TypeError),
+        (lambda: A.rope_matrix(1, 8, pairing="zip"), ValueError),
+        (lambda: A.rope_frequencies(8, base=0), ValueError),
+        (lambda: A.apply_rope(np.ones((3, 5))), ValueError),
+        (lambda: A.apply_rope(np.ones((3, 4)), positions=[0, 1]), ValueError),
+        (lambda: A.rotate_half(np.ones(3)), ValueError),
+    ],
+)
 def test_rope_bad_inputs(call, err):
     with pytest.raises(err):
         call()

@@ -61,8 +61,14 @@ def test_every_operator_with_numbers_on_either_side(name, a, b):
     assert_matches(left_number, a)
 
 
-UNARY = {"neg": lambda a: -a, "tanh": tanh, "relu": relu, "exp": exp,
-         "reciprocal": lambda a: a**-1, "square root": lambda a: a**0.5}
+UNARY = {
+    "neg": lambda a: -a,
+    "tanh": tanh,
+    "relu": relu,
+    "exp": exp,
+    "reciprocal": lambda a: a**-1,
+    "square root": lambda a: a**0.5,
+}
 
 
 @pytest.mark.parametrize("name", UNARY)
@@ -96,9 +102,13 @@ COMPOSITE = {
     "a tanh neuron": (neuron, (2.0, 0.0, -3.0, 1.0, 6.881373587)),
     "a value used many times": (lambda a: a * a * a + 3 * a - a / (1 + a * a), (0.7,)),
     "exp, division and a shared subexpression": (
-        lambda a, b: (lambda s: exp(s) / (1 + exp(s)) * s - relu(a - b) ** 2)(a * b - 1), (1.5, -0.4)),
+        lambda a, b: (lambda s: exp(s) / (1 + exp(s)) * s - relu(a - b) ** 2)(a * b - 1),
+        (1.5, -0.4),
+    ),
     "squared error of a softmax probability": (
-        lambda a, b, c: (exp(a) / (exp(a) + exp(b) + exp(c)) - 1) ** 2, (0.3, -1.1, 2.0)),
+        lambda a, b, c: (exp(a) / (exp(a) + exp(b) + exp(c)) - 1) ** 2,
+        (0.3, -1.1, 2.0),
+    ),
 }
 
 
@@ -121,7 +131,7 @@ def test_a_two_layer_network_matches_torch():
     loss.backward()
 
     W1t, W2t = W1.clone().requires_grad_(True), W2.clone().requires_grad_(True)
-    loss_t = ((torch.tanh(torch.tensor(x, dtype=torch.float64) @ W1t) @ W2t - 1.0) ** 2)
+    loss_t = (torch.tanh(torch.tensor(x, dtype=torch.float64) @ W1t) @ W2t - 1.0) ** 2
     loss_t.backward()
     assert loss.data == pytest.approx(loss_t.item(), rel=1e-12)
     for i in range(3):

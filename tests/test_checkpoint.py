@@ -13,8 +13,9 @@ from course_utils.gpt.train import TrainConfig
 from course_utils.tokenizers import CharTokenizer
 
 TOK = CharTokenizer.from_text("abcdefghijk")  # 11 symbols, the model's vocabulary
-CONFIG = gpt.GPTConfig(vocab_size=TOK.vocab_size, block_size=8, n_layer=1, n_head=2, n_embd=16,
-                       dropout=0.0)
+CONFIG = gpt.GPTConfig(
+    vocab_size=TOK.vocab_size, block_size=8, n_layer=1, n_head=2, n_embd=16, dropout=0.0
+)
 
 
 def _model() -> gpt.GPT:
@@ -25,9 +26,13 @@ def _model() -> gpt.GPT:
 @pytest.fixture
 def saved(tmp_path):
     model = _model()
-    path = gpt.save_checkpoint(tmp_path / "m.pt", model, tokenizer=TOK,
-                               train_config=TrainConfig(max_steps=10, warmup_steps=2),
-                               extra={"step": 10, "losses": [2.5, 2.1]})
+    path = gpt.save_checkpoint(
+        tmp_path / "m.pt",
+        model,
+        tokenizer=TOK,
+        train_config=TrainConfig(max_steps=10, warmup_steps=2),
+        extra={"step": 10, "losses": [2.5, 2.1]},
+    )
     return path, model
 
 
@@ -61,9 +66,13 @@ def test_round_trip_is_verified_and_silent(saved):
 
 def test_checksum_does_not_depend_on_the_file_layout(saved, tmp_path):
     path, model = saved
-    again = gpt.save_checkpoint(tmp_path / "again.pt", model, tokenizer=TOK,
-                                train_config=TrainConfig(max_steps=10, warmup_steps=2),
-                                extra={"losses": [2.5, 2.1], "step": 10})
+    again = gpt.save_checkpoint(
+        tmp_path / "again.pt",
+        model,
+        tokenizer=TOK,
+        train_config=TrainConfig(max_steps=10, warmup_steps=2),
+        extra={"losses": [2.5, 2.1], "step": 10},
+    )
     assert _payload(again)["sha256"] == _payload(path)["sha256"]
 
 
@@ -75,7 +84,7 @@ def test_flipped_bytes_inside_a_stored_tensor_are_detected(saved):
     raw = bytearray(path.read_bytes())
     start = raw.find(weight.numpy().tobytes()[:64])
     assert start > 0, "tensor bytes not found in the file"
-    raw[start + 2:start + 4] = b"\xff\xff"  # sign and exponent bits of one float32: NaN
+    raw[start + 2 : start + 4] = b"\xff\xff"  # sign and exponent bits of one float32: NaN
     path.write_bytes(bytes(raw))
     assert torch.isnan(_payload(path)["model"][name]).any()  # what loading used to give
     with pytest.raises(ValueError, match="damaged.*checksum"):
@@ -127,8 +136,9 @@ def test_tokenizer_must_fit_the_model_vocabulary(saved, tmp_path):
     payload = _payload(path)
     payload["tokenizer"] = CharTokenizer.from_text("abc").to_dict()
     _rewrite(path, payload)
-    with pytest.raises(ValueError, match="tokenizer has 3 symbols but the model has a vocabulary "
-                                         "of 11"):
+    with pytest.raises(
+        ValueError, match="tokenizer has 3 symbols but the model has a vocabulary of 11"
+    ):
         gpt.load_checkpoint(path)
 
 

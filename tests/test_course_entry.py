@@ -16,13 +16,16 @@ def test_help_and_unknown_command(capsys):
     assert course.main([]) == 2
 
 
-@pytest.mark.parametrize(("env", "args", "locked"), [
-    ({}, [], False),
-    ({"CI": "true"}, [], True),
-    ({"CI": "0"}, [], False),
-    ({"COURSE_LOCKED": "1"}, [], True),
-    ({}, ["--locked", "-k", "x"], True),
-])
+@pytest.mark.parametrize(
+    ("env", "args", "locked"),
+    [
+        ({}, [], False),
+        ({"CI": "true"}, [], True),
+        ({"CI": "0"}, [], False),
+        ({"COURSE_LOCKED": "1"}, [], True),
+        ({}, ["--locked", "-k", "x"], True),
+    ],
+)
 def test_lock_choice(monkeypatch, env, args, locked):
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("COURSE_LOCKED", raising=False)
@@ -87,6 +90,11 @@ def _git(*args):
 def test_git_treats_notebooks_and_generated_folders_sensibly():
     attrs = _git("check-attr", "eol", "diff", "merge", "--", "notebooks/00_welcome.ipynb")
     assert "eol: lf" in attrs and "diff: jupyternotebook" in attrs
-    ignored = _git("check-ignore", "student/00_welcome.ipynb", "_build/html/index.html",
-                   "site/index.html", "notebooks/00_welcome.ipynb").split()
+    ignored = _git(
+        "check-ignore",
+        "student/00_welcome.ipynb",
+        "_build/html/index.html",
+        "site/index.html",
+        "notebooks/00_welcome.ipynb",
+    ).split()
     assert ignored == ["student/00_welcome.ipynb", "_build/html/index.html", "site/index.html"]

@@ -23,11 +23,13 @@ def server(local_server):
     """Serves /good, /bad (wrong bytes) and /truncated (fewer bytes than announced)."""
     httpd, base = local_server
     body = CORPUS.encode()
-    httpd.routes.update({
-        "/good": (body, len(body)),
-        "/bad": (b"<html>proxy error</html>", 24),
-        "/truncated": (body[:100], len(body)),
-    })
+    httpd.routes.update(
+        {
+            "/good": (body, len(body)),
+            "/bad": (b"<html>proxy error</html>", 24),
+            "/truncated": (body[:100], len(body)),
+        }
+    )
     return httpd, base
 
 
@@ -254,8 +256,13 @@ def california_server(local_server, california_archive, monkeypatch):
     httpd, base = local_server
     payload, sha = california_archive
     httpd.routes["/cal_housing.tgz"] = (payload, len(payload))
-    monkeypatch.setattr(_california_housing, "ARCHIVE", _base.RemoteFileMetadata(
-        filename="cal_housing.tgz", url=f"{base}/cal_housing.tgz", checksum=sha))
+    monkeypatch.setattr(
+        _california_housing,
+        "ARCHIVE",
+        _base.RemoteFileMetadata(
+            filename="cal_housing.tgz", url=f"{base}/cal_housing.tgz", checksum=sha
+        ),
+    )
     return httpd
 
 
@@ -272,7 +279,8 @@ def _published_bytes() -> bytes:
 
 
 def test_california_download_is_verified_and_kept_without_pickle(
-        tmp_path, isolated_data_env, california_server):
+    tmp_path, isolated_data_env, california_server
+):
     home = tmp_path / "skl"
     _assert_real_california(data.load_california_housing(data_home=home))
     assert california_server.hits == 1
@@ -290,19 +298,22 @@ def test_california_matches_scikit_learn_on_the_published_file(tmp_path, isolate
     home.mkdir()
     (home / data.CALIFORNIA_HOUSING_FILE).write_bytes(_published_bytes())
     ours = data.load_california_housing(data_home=home)
-    theirs = fetch_california_housing(data_home=str(home), as_frame=True,
-                                      download_if_missing=False)
+    theirs = fetch_california_housing(data_home=str(home), as_frame=True, download_if_missing=False)
     assert ours.frame.equals(theirs.frame)
     assert ours.feature_names == theirs.feature_names and ours.target.equals(theirs.target)
 
 
 @pytest.mark.parametrize("where", ["data_home", "SCIKIT_LEARN_DATA", "cache"])
 def test_planted_pickle_never_runs_and_is_replaced(
-        where, tmp_path, isolated_data_env, california_server, monkeypatch):
+    where, tmp_path, isolated_data_env, california_server, monkeypatch
+):
     import pickle
 
-    folder = {"data_home": tmp_path / "home", "SCIKIT_LEARN_DATA": tmp_path / "skl",
-              "cache": isolated_data_env / "scikit_learn_data"}[where]
+    folder = {
+        "data_home": tmp_path / "home",
+        "SCIKIT_LEARN_DATA": tmp_path / "skl",
+        "cache": isolated_data_env / "scikit_learn_data",
+    }[where]
     folder.mkdir(parents=True)
     marker = tmp_path / "marker"
     (folder / data.CALIFORNIA_HOUSING_FILE).write_bytes(pickle.dumps(_Planted(marker)))
@@ -318,8 +329,11 @@ def test_planted_pickle_never_runs_and_is_replaced(
 
 def _flipped(payload: bytes) -> bytes:
     middle = len(payload) // 2
-    return payload[:middle] + bytes(b ^ 0xFF for b in payload[middle:middle + 4]) + \
-        payload[middle + 4:]
+    return (
+        payload[:middle]
+        + bytes(b ^ 0xFF for b in payload[middle : middle + 4])
+        + payload[middle + 4 :]
+    )
 
 
 def _changed_value() -> bytes:
@@ -335,8 +349,9 @@ def _changed_value() -> bytes:
 
 
 @pytest.mark.parametrize("damage", [_flipped, lambda b: b[: len(b) // 3], "changed value"])
-def test_damaged_copy_is_reported_and_replaced(damage, tmp_path, isolated_data_env,
-                                               california_server):
+def test_damaged_copy_is_reported_and_replaced(
+    damage, tmp_path, isolated_data_env, california_server
+):
     home = tmp_path / "skl"
     home.mkdir()
     bad = _changed_value() if damage == "changed value" else damage(_published_bytes())
@@ -357,8 +372,9 @@ def test_damaged_kept_npy_is_replaced(tmp_path, isolated_data_env, california_se
     assert california_server.hits == 2
 
 
-def test_bad_shared_copy_is_ignored_not_deleted(tmp_path, isolated_data_env, california_server,
-                                                monkeypatch):
+def test_bad_shared_copy_is_ignored_not_deleted(
+    tmp_path, isolated_data_env, california_server, monkeypatch
+):
     shared = tmp_path / "shared"
     (shared / "scikit_learn_data").mkdir(parents=True)
     bad = shared / "scikit_learn_data" / data.CALIFORNIA_HOUSING_FILE
@@ -370,8 +386,9 @@ def test_bad_shared_copy_is_ignored_not_deleted(tmp_path, isolated_data_env, cal
     assert (isolated_data_env / "scikit_learn_data" / data.CALIFORNIA_HOUSING_NPY).is_file()
 
 
-def test_two_processes_removing_the_same_damaged_file(tmp_path, isolated_data_env,
-                                                      california_server, monkeypatch):
+def test_two_processes_removing_the_same_damaged_file(
+    tmp_path, isolated_data_env, california_server, monkeypatch
+):
     home = tmp_path / "skl"
     home.mkdir()
     damaged = home / data.CALIFORNIA_HOUSING_FILE
@@ -388,8 +405,9 @@ def test_two_processes_removing_the_same_damaged_file(tmp_path, isolated_data_en
         _assert_real_california(data.load_california_housing(data_home=home))
 
 
-def test_two_processes_removing_the_same_damaged_text(server, isolated_data_env, small_corpus,
-                                                      monkeypatch):
+def test_two_processes_removing_the_same_damaged_text(
+    server, isolated_data_env, small_corpus, monkeypatch
+):
     _, base = server
     cached = isolated_data_env / "tinyshakespeare" / "input.txt"
     cached.parent.mkdir(parents=True)
@@ -425,8 +443,9 @@ def test_killed_download_leftovers_are_cleaned_up(server, isolated_data_env, sma
     assert not stale.exists() and running.exists()
 
 
-def test_killed_california_download_leftovers_are_cleaned_up(tmp_path, isolated_data_env,
-                                                             california_server):
+def test_killed_california_download_leftovers_are_cleaned_up(
+    tmp_path, isolated_data_env, california_server
+):
     home = tmp_path / "skl"
     stale = home / ".cal_housing-k1ll3d.part"
     stale.mkdir(parents=True)
@@ -450,8 +469,10 @@ def test_read_only_cache_says_what_to_do(server, isolated_data_env, small_corpus
         data.load_california_housing()
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
-                    reason="file permissions do not bind the root user")
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="file permissions do not bind the root user",
+)
 def test_read_only_cache_folder_on_disk(server, isolated_data_env, small_corpus):
     _, base = server
     isolated_data_env.mkdir()

@@ -80,16 +80,39 @@ def test_batch_must_split_evenly():
 
 def _train(tmp_path: Path, tag: str, init: Path, *, procs: int = 1, accum: int = 1) -> dict:
     out, ckpt = tmp_path / f"{tag}.json", tmp_path / f"{tag}.pt"
-    args = [str(SCRIPT), "--config", "fast", "--device", "cpu", "--steps", "4", "--threads", "1",
-            "--eval-interval", "100", "--eval-iters", "2", "--final-eval-iters", "3",
-            "--no-progress", "--grad-accum", str(accum), "--init", str(init),
-            "--out", str(out), "--save", str(ckpt)]
+    args = [
+        str(SCRIPT),
+        "--config",
+        "fast",
+        "--device",
+        "cpu",
+        "--steps",
+        "4",
+        "--threads",
+        "1",
+        "--eval-interval",
+        "100",
+        "--eval-iters",
+        "2",
+        "--final-eval-iters",
+        "3",
+        "--no-progress",
+        "--grad-accum",
+        str(accum),
+        "--init",
+        str(init),
+        "--out",
+        str(out),
+        "--save",
+        str(ckpt),
+    ]
     launcher = [sys.executable]
     if procs > 1:
         launcher += ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(launcher + args, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        launcher + args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     report = json.loads(out.read_text())
     report["state"] = gpt.load_checkpoint(ckpt).model.state_dict()

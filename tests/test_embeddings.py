@@ -39,7 +39,14 @@ CORPUS = [
 
 def test_tokenize_words():
     assert tokenize_words("Now IS the o'er-wrought King's 3 swords!") == [
-        "now", "is", "the", "o'er", "wrought", "king's", "swords"]
+        "now",
+        "is",
+        "the",
+        "o'er",
+        "wrought",
+        "king's",
+        "swords",
+    ]
     with pytest.raises(TypeError):
         tokenize_words(None)
 
@@ -49,8 +56,11 @@ def test_tokenize_words():
 def test_bag_of_words_matches_sklearn(stop_words, binary):
     ours = BagOfWords(stop_words=stop_words, binary=binary)
     X = ours.fit_transform(CORPUS)
-    sk = CountVectorizer(binary=binary, token_pattern=WORD_PATTERN,
-                         stop_words=sorted(stop_words) if stop_words else None)
+    sk = CountVectorizer(
+        binary=binary,
+        token_pattern=WORD_PATTERN,
+        stop_words=sorted(stop_words) if stop_words else None,
+    )
     Y = sk.fit_transform(CORPUS).toarray()
     assert ours.vocabulary_ == list(sk.get_feature_names_out())
     assert np.array_equal(X, Y)
@@ -117,12 +127,17 @@ def test_nearest_neighbours_and_analogy_on_constructed_vectors():
 
 
 def test_skipgram_pairs():
-    assert skipgram_pairs([10, 11, 12], window=1).tolist() == [[10, 11], [11, 10], [11, 12],
-                                                                [12, 11]]
+    assert skipgram_pairs([10, 11, 12], window=1).tolist() == [
+        [10, 11],
+        [11, 10],
+        [11, 12],
+        [12, 11],
+    ]
     ids = np.arange(20)
     pairs = skipgram_pairs(ids, window=3)
-    brute = [[ids[i], ids[j]] for i in range(20) for j in range(i - 3, i + 4)
-             if j != i and 0 <= j < 20]
+    brute = [
+        [ids[i], ids[j]] for i in range(20) for j in range(i - 3, i + 4) if j != i and 0 <= j < 20
+    ]
     assert pairs.tolist() == brute
     with pytest.raises(ValueError):
         skipgram_pairs(ids, window=0)
@@ -150,17 +165,21 @@ def test_vocabulary_subsampling_and_noise():
 
 def _random_batch(b=6, k=4, d=5, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return [torch.randn(shape, generator=g, dtype=torch.float64)
-            for shape in [(b, d), (b, d), (b, k, d)]]
+    return [
+        torch.randn(shape, generator=g, dtype=torch.float64)
+        for shape in [(b, d), (b, d), (b, k, d)]
+    ]
 
 
 def test_skipgram_loss_matches_direct_formula():
     v, u, neg = _random_batch()
     sig = lambda x: 1 / (1 + np.exp(-x))  # noqa: E731
     vn, un, nn_ = v.numpy(), u.numpy(), neg.numpy()
-    per_example = [-np.log(sig(un[i] @ vn[i])) - sum(np.log(sig(-nn_[i, j] @ vn[i]))
-                                                     for j in range(nn_.shape[1]))
-                   for i in range(vn.shape[0])]
+    per_example = [
+        -np.log(sig(un[i] @ vn[i]))
+        - sum(np.log(sig(-nn_[i, j] @ vn[i])) for j in range(nn_.shape[1]))
+        for i in range(vn.shape[0])
+    ]
     assert np.isclose(skipgram_loss(v, u, neg).item(), np.mean(per_example))
 
 
@@ -191,8 +210,10 @@ def test_skipgram_step_is_one_adam_step_on_the_loss():
     model, twin = SkipGram(7, 4), SkipGram(7, 4)
     twin.load_state_dict(model.state_dict())
     pairs, noise = torch.tensor([[0, 1], [2, 3], [4, 5]]), torch.tensor([[6, 2], [1, 0], [3, 3]])
-    opt, twin_opt = torch.optim.Adam(model.parameters(), lr=0.1), torch.optim.Adam(
-        twin.parameters(), lr=0.1)
+    opt, twin_opt = (
+        torch.optim.Adam(model.parameters(), lr=0.1),
+        torch.optim.Adam(twin.parameters(), lr=0.1),
+    )
     for _ in range(3):
         loss = skipgram_step(model, opt, pairs, noise)
         twin_loss = twin(pairs[:, 0], pairs[:, 1], noise)
@@ -209,13 +230,25 @@ def test_training_lowers_the_loss_and_groups_words():
     rng = np.random.default_rng(0)
     words = []
     for _ in range(800):
-        topic = ["sun", "moon", "star", "sky"] if rng.random() < 0.5 else ["bread", "wine",
-                                                                         "cheese", "meat"]
+        topic = (
+            ["sun", "moon", "star", "sky"]
+            if rng.random() < 0.5
+            else ["bread", "wine", "cheese", "meat"]
+        )
         words += list(rng.choice(topic, size=6))
     vocab = build_word_vocabulary(words, min_count=1)
-    model, history = train_skipgram(vocab.encode(words), vocab, dim=8, window=2, epochs=2,
-                                     batch_size=256, lr=0.02, subsample_t=None, log_every=10,
-                                     show_progress=False)
+    model, history = train_skipgram(
+        vocab.encode(words),
+        vocab,
+        dim=8,
+        window=2,
+        epochs=2,
+        batch_size=256,
+        lr=0.02,
+        subsample_t=None,
+        log_every=10,
+        show_progress=False,
+    )
     assert history[-1] < history[0]
     V = model.vectors()
     best = nearest_neighbours("sun", V, vocab.itos, k=3)

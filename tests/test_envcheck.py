@@ -58,6 +58,7 @@ def test_check_env_command_runs_with_a_bad_switch(monkeypatch, capfd):
     out = capfd.readouterr().out
     assert "COURSE_FAST='maybe' is not understood" in out and "numpy" in out
 
+
 def test_torch_build_says_cuda_or_cpu_only(monkeypatch):
     import sys
     import types
@@ -66,8 +67,11 @@ def test_torch_build_says_cuda_or_cpu_only(monkeypatch):
 
     def fake(version, cuda, mps=False):
         backends = types.SimpleNamespace(mps=types.SimpleNamespace(is_built=lambda: mps))
-        return types.SimpleNamespace(__version__=version, backends=backends,
-                                     version=types.SimpleNamespace(cuda=cuda, hip=None))
+        return types.SimpleNamespace(
+            __version__=version,
+            backends=backends,
+            version=types.SimpleNamespace(cuda=cuda, hip=None),
+        )
 
     monkeypatch.setitem(sys.modules, "torch", fake("2.14.1+cu130", "13.0"))
     assert torch_build().startswith("2.14.1+cu130, with CUDA 13.0") and "CPU-only" in torch_build()

@@ -15,7 +15,9 @@ def test_clean_strips_noise_and_keeps_outputs():
     code = nbformat.v4.new_code_cell("print(1)", execution_count=3)
     code.metadata["execution"] = {"iopub.status.busy": "2026-01-01"}
     code.outputs = [
-        nbformat.v4.new_output("stream", name="stdout", text="train:  10%|#\rtrain: 100%|##|\nok\n"),
+        nbformat.v4.new_output(
+            "stream", name="stdout", text="train:  10%|#\rtrain: 100%|##|\nok\n"
+        ),
         nbformat.v4.new_output("display_data", data={"text/plain": "fig"}),
     ]
     solution = nbformat.v4.new_markdown_cell("<details><summary>Solution</summary>x</details>")
@@ -66,12 +68,19 @@ def _what_jupyterlab_writes() -> tuple[dict, dict]:
 
 def _stale_notebook() -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python", "version": "3.12.3"}
     nb.metadata["jupytext"] = {"formats": "ipynb,py"}
     nb.metadata["authors"] = ["kept"]
-    nb.cells = [nbformat.v4.new_code_cell("print(1)", execution_count=1,
-                                          outputs=[nbformat.v4.new_output("stream", text="1\n")])]
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "print(1)", execution_count=1, outputs=[nbformat.v4.new_output("stream", text="1\n")]
+        )
+    ]
     return nb
 
 
@@ -140,11 +149,14 @@ def test_stored_notebooks_share_the_course_kernel_metadata():
     """
     notebooks = sorted((TOOL.parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     metadata = {p.name: nbformat.read(p, as_version=4).metadata for p in notebooks}
-    wrong_spec = [n for n, m in metadata.items() if m.get("kernelspec") != execute_notebooks.KERNELSPEC]
+    wrong_spec = [
+        n for n, m in metadata.items() if m.get("kernelspec") != execute_notebooks.KERNELSPEC
+    ]
     noisy = [n for n, m in metadata.items() if set(m) & set(execute_notebooks.NOISE_KEYS)]
     infos = {n: m.get("language_info") for n, m in metadata.items()}
     first = next(iter(infos.values()))
     other_info = [n for n, info in infos.items() if info != first or not info.get("version")]
     assert not (wrong_spec or noisy or other_info), (
         f"kernelspec differs: {wrong_spec}; leftover metadata: {noisy}; language_info differs from "
-        f"the first notebook's: {other_info}. Run python3 course.py execute --metadata-only")
+        f"the first notebook's: {other_info}. Run python3 course.py execute --metadata-only"
+    )

@@ -19,21 +19,35 @@ def synthetic_data() -> dict:
         "MACHINES": {"cpu": "laptop CPU", "apple": "Apple silicon", "cuda": "CUDA GPU"},
         "MEASURED_ON": {"box": "a test box"},
         "NOTEBOOKS": {
-            "98_toy": {"does": "trains a toy", "apple": None, "cuda": None,
-                       "cpu": {"on": "box", "full": "3 min", "fast": None,
-                               "figures": "validation loss 1.23"}},
-            "99_other": {"does": "trains another toy", "cpu": None, "apple": None,
-                         "cuda": {"on": "box", "full": "9 s", "fast": "2 s", "figures": "acc 90%"}},
+            "98_toy": {
+                "does": "trains a toy",
+                "apple": None,
+                "cuda": None,
+                "cpu": {
+                    "on": "box",
+                    "full": "3 min",
+                    "fast": None,
+                    "figures": "validation loss 1.23",
+                },
+            },
+            "99_other": {
+                "does": "trains another toy",
+                "cpu": None,
+                "apple": None,
+                "cuda": {"on": "box", "full": "9 s", "fast": "2 s", "figures": "acc 90%"},
+            },
         },
     }
 
 
 def synthetic_notebook() -> nbformat.NotebookNode:
-    return nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# 98 · Toy\n\nWhat you will learn."),
-        nbformat.v4.new_code_cell("import numpy as np"),
-        nbformat.v4.new_markdown_cell("## 1. Section"),
-    ])
+    return nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# 98 · Toy\n\nWhat you will learn."),
+            nbformat.v4.new_code_cell("import numpy as np"),
+            nbformat.v4.new_markdown_cell("## 1. Section"),
+        ]
+    )
 
 
 def test_cell_goes_after_the_intro_and_says_what_was_not_measured():
@@ -42,8 +56,11 @@ def test_cell_goes_after_the_intro_and_says_what_was_not_measured():
     cell = nb.cells[1]
     assert cell.cell_type == "markdown" and cell.metadata.tags == [er.TAG]
     assert nb.cells[0].source.startswith("# 98") and nb.cells[2].source == "import numpy as np"
-    rows = {line.split("|")[1].strip(): line for line in cell.source.splitlines()
-            if line.startswith("| ") and "---" not in line}
+    rows = {
+        line.split("|")[1].strip(): line
+        for line in cell.source.splitlines()
+        if line.startswith("| ") and "---" not in line
+    }
     assert "3 min" in rows["laptop CPU"] and "validation loss 1.23" in rows["laptop CPU"]
     assert "a test box" in rows["laptop CPU"]
     assert rows["laptop CPU"].count(er.NOT_MEASURED) == 1  # the fast-mode time
@@ -78,7 +95,8 @@ def test_readme_and_teaching_guide_agree_with_the_source():
         text = doc.read_text(encoding="utf-8")
         assert er.update_readme(text, DATA) == text, (
             f"{doc.name}: the expected-results table is out of date: run "
-            "python3 tools/expected_results.py --readme")
+            "python3 tools/expected_results.py --readme"
+        )
 
 
 def test_source_names_real_notebooks_and_machines():
@@ -98,4 +116,5 @@ def test_notebook_cells_that_exist_agree_with_the_source():
         nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
         if any(er.TAG in c.metadata.get("tags", []) for c in nb.cells):
             assert not er.update_notebook(nb, name, DATA), (
-                f"{name}: run python3 tools/expected_results.py --notebooks")
+                f"{name}: run python3 tools/expected_results.py --notebooks"
+            )

@@ -36,21 +36,25 @@ class BigramTable(nn.Module):
 
     def __init__(self, probs: list[list[float]]) -> None:
         super().__init__()
-        self.logits = nn.Parameter(torch.tensor(probs, dtype=torch.float64).log(),
-                                   requires_grad=False)
+        self.logits = nn.Parameter(
+            torch.tensor(probs, dtype=torch.float64).log(), requires_grad=False
+        )
 
     def forward(self, idx: torch.Tensor) -> tuple[torch.Tensor, None]:
         return self.logits[idx].float(), None
 
 
 # From the start token 0: A (1) is likelier than B (2), but after B comes B again almost surely.
-TABLE = [[0.05, 0.50, 0.45],   # after 0
-         [0.34, 0.33, 0.33],   # after A
-         [0.05, 0.05, 0.90]]   # after B
+TABLE = [
+    [0.05, 0.50, 0.45],  # after 0
+    [0.34, 0.33, 0.33],  # after A
+    [0.05, 0.05, 0.90],
+]  # after B
 
 
-def brute_force_best(model: nn.Module, prompt: list[int], length: int, vocab: int
-                     ) -> tuple[tuple[int, ...], float]:
+def brute_force_best(
+    model: nn.Module, prompt: list[int], length: int, vocab: int
+) -> tuple[tuple[int, ...], float]:
     """The most probable continuation of ``length`` tokens, by scoring every one of them."""
     best, best_lp = None, -math.inf
     for seq in itertools.product(range(vocab), repeat=length):
@@ -62,8 +66,7 @@ def brute_force_best(model: nn.Module, prompt: list[int], length: int, vocab: in
 
 def tiny_gpt(seed: int = 0, vocab: int = 5, sharp: bool = True) -> gpt.GPT:
     torch.manual_seed(seed)
-    cfg = gpt.GPTConfig(vocab_size=vocab, block_size=8, n_layer=1, n_head=2, n_embd=16,
-                        dropout=0.0)
+    cfg = gpt.GPTConfig(vocab_size=vocab, block_size=8, n_layer=1, n_head=2, n_embd=16, dropout=0.0)
     model = gpt.GPT(cfg).eval()
     if sharp:  # larger logits than at initialisation, so the choices are clear-cut
         with torch.no_grad():
@@ -102,13 +105,23 @@ def test_top_k_against_hand_computed():
     assert torch.equal(gen.top_k_filter(tied, 1), torch.tensor([NEG_INF, 2.0, 2.0, NEG_INF]))
     # Row by row on a batch.
     batch = torch.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]])
-    assert torch.equal(gen.top_k_filter(batch, 1),
-                       torch.tensor([[NEG_INF, NEG_INF, 2.0], [2.0, NEG_INF, NEG_INF]]))
+    assert torch.equal(
+        gen.top_k_filter(batch, 1), torch.tensor([[NEG_INF, NEG_INF, 2.0], [2.0, NEG_INF, NEG_INF]])
+    )
 
 
-@pytest.mark.parametrize(("p", "kept"), [(0.3, [1]), (0.5, [1]), (0.7, [1, 2]),
-                                         (0.79, [1, 2]), (0.81, [1, 2, 0]), (0.96, [1, 2, 0, 3]),
-                                         (1.0, [1, 2, 0, 3])])
+@pytest.mark.parametrize(
+    ("p", "kept"),
+    [
+        (0.3, [1]),
+        (0.5, [1]),
+        (0.7, [1, 2]),
+        (0.79, [1, 2]),
+        (0.81, [1, 2, 0]),
+        (0.96, [1, 2, 0, 3]),
+        (1.0, [1, 2, 0, 3]),
+    ],
+)
 def test_top_p_against_hand_computed(p, kept):
     probs = torch.tensor([0.15, 0.5, 0.3, 0.05], dtype=torch.float64)
     out = gen.next_token_probs(probs.log(), top_p=p).double()
@@ -137,22 +150,24 @@ def test_top_p_matches_a_plain_python_reference_on_random_rows():
 def test_filters_chain_in_order_temperature_top_k_top_p():
     logits = torch.tensor([3.0, 2.0, 1.0, 0.0, -1.0])
     manual = torch.softmax(gen.top_p_filter(gen.top_k_filter(logits / 0.7, 3), 0.8), -1)
-    assert torch.allclose(gen.next_token_probs(logits, temperature=0.7, top_k=3, top_p=0.8),
-                          manual)
+    assert torch.allclose(gen.next_token_probs(logits, temperature=0.7, top_k=3, top_p=0.8), manual)
 
 
-@pytest.mark.parametrize(("call", "error", "match"), [
-    (lambda: gen.apply_temperature(torch.zeros(3), 0), ValueError, "greedy"),
-    (lambda: gen.apply_temperature(torch.zeros(3), -1.0), ValueError, "positive"),
-    (lambda: gen.apply_temperature([1.0, 2.0], 1.0), TypeError, "torch tensor"),
-    (lambda: gen.apply_temperature(torch.zeros(2, 2, 2), 1.0), ValueError, "shape"),
-    (lambda: gen.apply_temperature(torch.tensor([1, 2]), 1.0), TypeError, "floating"),
-    (lambda: gen.apply_temperature(torch.tensor([float("nan")]), 1.0), ValueError, "NaN"),
-    (lambda: gen.top_k_filter(torch.zeros(3), 0), ValueError, "at least 1"),
-    (lambda: gen.top_k_filter(torch.zeros(3), 1.5), TypeError, "integer"),
-    (lambda: gen.top_p_filter(torch.zeros(3), 0.0), ValueError, r"\(0, 1\]"),
-    (lambda: gen.top_p_filter(torch.zeros(3), 1.5), ValueError, r"\(0, 1\]"),
-])
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: gen.apply_temperature(torch.zeros(3), 0), ValueError, "greedy"),
+        (lambda: gen.apply_temperature(torch.zeros(3), -1.0), ValueError, "positive"),
+        (lambda: gen.apply_temperature([1.0, 2.0], 1.0), TypeError, "torch tensor"),
+        (lambda: gen.apply_temperature(torch.zeros(2, 2, 2), 1.0), ValueError, "shape"),
+        (lambda: gen.apply_temperature(torch.tensor([1, 2]), 1.0), TypeError, "floating"),
+        (lambda: gen.apply_temperature(torch.tensor([float("nan")]), 1.0), ValueError, "NaN"),
+        (lambda: gen.top_k_filter(torch.zeros(3), 0), ValueError, "at least 1"),
+        (lambda: gen.top_k_filter(torch.zeros(3), 1.5), TypeError, "integer"),
+        (lambda: gen.top_p_filter(torch.zeros(3), 0.0), ValueError, r"\(0, 1\]"),
+        (lambda: gen.top_p_filter(torch.zeros(3), 1.5), ValueError, r"\(0, 1\]"),
+    ],
+)
 def test_transform_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
@@ -167,7 +182,7 @@ def test_greedy_is_the_argmax_at_every_step():
     out = gen.greedy_decode(model, prompt, 12)
     assert out.shape == (1, 15) and torch.equal(out[:, :3], prompt)
     for t in range(3, 15):
-        context = out[:, max(0, t - 8):t]          # the model sees its last block_size tokens
+        context = out[:, max(0, t - 8) : t]  # the model sees its last block_size tokens
         with torch.no_grad():
             logits, _ = model(context)
         assert int(out[0, t]) == int(logits[0, -1].argmax())
@@ -264,14 +279,16 @@ def test_sampling_with_a_fixed_seed_repeats_and_a_different_seed_differs():
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
-@pytest.mark.parametrize("options", [{}, {"temperature": 0.6}, {"temperature": 1.8},
-                                     {"top_k": 2}, {"top_p": 0.7}])
+@pytest.mark.parametrize(
+    "options", [{}, {"temperature": 0.6}, {"temperature": 1.8}, {"top_k": 2}, {"top_p": 0.7}]
+)
 def test_sampling_matches_the_distribution_it_draws_from(options):
     probs = torch.tensor([0.5, 0.25, 0.15, 0.1])
     model = BigramTable([probs.tolist()] * 4)
     n = 20_000
-    draws = gen.sample_decode(model, torch.zeros(n, 1, dtype=torch.long), 1, seed=1,
-                              **options)[:, 1]
+    draws = gen.sample_decode(model, torch.zeros(n, 1, dtype=torch.long), 1, seed=1, **options)[
+        :, 1
+    ]
     freq = torch.bincount(draws, minlength=4).double() / n
     expected = gen.next_token_probs(probs.log(), **options).double()
     sigma = (expected * (1 - expected) / n).sqrt()
@@ -309,26 +326,29 @@ def test_generate_text_returns_only_the_new_characters():
 
 def test_prompt_longer_than_the_context_is_cropped():
     model = tiny_gpt(vocab=CHARS.vocab_size)
-    long_prompt = "abcdeabcdeabcde"          # 15 characters, context 8
+    long_prompt = "abcdeabcdeabcde"  # 15 characters, context 8
     a = gen.generate_text(model, CHARS, long_prompt, 5, method="greedy")
     b = gen.generate_text(model, CHARS, long_prompt[-8:], 5, method="greedy")
     assert a == b
 
 
-@pytest.mark.parametrize(("kwargs", "error", "match"), [
-    ({"prompt": ""}, ValueError, "empty"),
-    ({"prompt": "abz"}, UnknownCharacterError, "'z'"),
-    ({"prompt": 12}, TypeError, "string"),
-    ({"max_new_tokens": -1}, ValueError, "0 or more"),
-    ({"max_new_tokens": 2.5}, TypeError, "integer"),
-    ({"method": "nucleus"}, ValueError, "method"),
-    ({"temperature": 0.0}, ValueError, "greedy"),
-    ({"top_k": 0}, ValueError, "at least 1"),
-    ({"top_p": 2.0}, ValueError, r"\(0, 1\]"),
-    ({"method": "beam", "beam_width": 0}, ValueError, "beam_width"),
-    ({"method": "beam", "eos": "xy"}, ValueError, "single character"),
-    ({"method": "beam", "eos": "z"}, UnknownCharacterError, "'z'"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"prompt": ""}, ValueError, "empty"),
+        ({"prompt": "abz"}, UnknownCharacterError, "'z'"),
+        ({"prompt": 12}, TypeError, "string"),
+        ({"max_new_tokens": -1}, ValueError, "0 or more"),
+        ({"max_new_tokens": 2.5}, TypeError, "integer"),
+        ({"method": "nucleus"}, ValueError, "method"),
+        ({"temperature": 0.0}, ValueError, "greedy"),
+        ({"top_k": 0}, ValueError, "at least 1"),
+        ({"top_p": 2.0}, ValueError, r"\(0, 1\]"),
+        ({"method": "beam", "beam_width": 0}, ValueError, "beam_width"),
+        ({"method": "beam", "eos": "xy"}, ValueError, "single character"),
+        ({"method": "beam", "eos": "z"}, UnknownCharacterError, "'z'"),
+    ],
+)
 def test_generate_text_errors(kwargs, error, match):
     model = tiny_gpt(vocab=CHARS.vocab_size)
     args = {"prompt": "ab", "max_new_tokens": 5, **kwargs}
@@ -375,14 +395,16 @@ def test_distinct_ngrams_and_repeated_tail():
 
 def test_load_or_train_trains_and_saves_when_the_checkpoint_is_missing(tmp_path, monkeypatch):
     text = "ROMEO:\nWherefore art thou, and why?\n\nJULIET:\nHere I am, said she.\n" * 20
-    tiny = gpt.Preset("tiny", gpt.GPTConfig(vocab_size=65, block_size=8, n_layer=1, n_head=1,
-                                            n_embd=8, dropout=0.0),
-                      gpt.TrainConfig(batch_size=4, max_steps=6, warmup_steps=1, eval_interval=3,
-                                      eval_iters=2))
+    tiny = gpt.Preset(
+        "tiny",
+        gpt.GPTConfig(vocab_size=65, block_size=8, n_layer=1, n_head=1, n_embd=8, dropout=0.0),
+        gpt.TrainConfig(batch_size=4, max_steps=6, warmup_steps=1, eval_interval=3, eval_iters=2),
+    )
     real_corpus = gpt.load_char_corpus
     monkeypatch.setattr(gpt, "preset_for_device", lambda device, fast=None: tiny)
-    monkeypatch.setattr(gpt, "load_char_corpus",
-                        lambda block_size: real_corpus(block_size, text=text))
+    monkeypatch.setattr(
+        gpt, "load_char_corpus", lambda block_size: real_corpus(block_size, text=text)
+    )
     events = []
     path = tmp_path / "model.pt"
     ckpt, trained = gen.load_or_train("cpu", path=path, callback=events.append)
@@ -421,8 +443,9 @@ def test_tiny_temperature_gives_the_greedy_limit_not_nan(dtype):
     for t in (1e-40, 1e-300, 5e-324):
         probs = gen.next_token_probs(logits, temperature=t)
         assert torch.isfinite(probs).all()
-        torch.testing.assert_close(probs, torch.tensor([[0, 1, 0, 0], [0.5, 0.5, 0, 0]]),
-                                   check_dtype=False)
+        torch.testing.assert_close(
+            probs, torch.tensor([[0, 1, 0, 0], [0.5, 0.5, 0, 0]]), check_dtype=False
+        )
     hot = gen.next_token_probs(logits[:1], temperature=1e300)
     torch.testing.assert_close(hot, torch.full((1, 4), 0.25))
 
@@ -436,10 +459,16 @@ def test_sampling_at_a_tiny_temperature_is_greedy():
 
 
 def test_infinite_or_fully_masked_logits_are_refused():
-    for bad in (torch.tensor([1.0, float("inf"), 0.0]), torch.full((3,), float("-inf")),
-                torch.tensor([[0.0, 1.0], [float("-inf"), float("-inf")]])):
-        for call in (lambda x: gen.top_p_filter(x, 0.9), lambda x: gen.top_k_filter(x, 1),
-                     lambda x: gen.next_token_probs(x, top_p=0.5)):
+    for bad in (
+        torch.tensor([1.0, float("inf"), 0.0]),
+        torch.full((3,), float("-inf")),
+        torch.tensor([[0.0, 1.0], [float("-inf"), float("-inf")]]),
+    ):
+        for call in (
+            lambda x: gen.top_p_filter(x, 0.9),
+            lambda x: gen.top_k_filter(x, 1),
+            lambda x: gen.next_token_probs(x, top_p=0.5),
+        ):
             with pytest.raises(ValueError, match="inf"):
                 call(bad)
     kept = gen.top_p_filter(torch.tensor([0.0, float("-inf"), 1.0]), 0.9)  # -inf: fine
@@ -450,7 +479,10 @@ def test_generation_module_is_mostly_algorithm():
     """Input checks stay at the boundary: at most 12 % of the module's code lines."""
     import inspect
 
-    code = [ln.strip() for ln in inspect.getsource(gen).splitlines()
-            if ln.strip() and not ln.strip().startswith(("#", '"', "'"))]
+    code = [
+        ln.strip()
+        for ln in inspect.getsource(gen).splitlines()
+        if ln.strip() and not ln.strip().startswith(("#", '"', "'"))
+    ]
     checks = [ln for ln in code if ln.startswith("raise ")]
     assert 0 < len(checks) and len(checks) * 2 / len(code) <= 0.12

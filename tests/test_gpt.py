@@ -42,8 +42,13 @@ def tiny_model(seed: int = 0, **changes) -> gpt.GPT:
 
 def test_config_defaults_are_the_gpu_model():
     cfg = gpt.GPTConfig()
-    assert (cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.block_size, cfg.dropout) == (6, 6, 384, 256,
-                                                                                 0.2)
+    assert (cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.block_size, cfg.dropout) == (
+        6,
+        6,
+        384,
+        256,
+        0.2,
+    )
     assert cfg.head_size == 64
     assert gpt.GPTConfig.from_dict(cfg.to_dict()) == cfg
 
@@ -80,8 +85,17 @@ def test_from_dict_rejects_unknown_fields():
 
 @pytest.mark.parametrize(
     "changes",
-    [{"batch_size": 0}, {"max_steps": -1}, {"learning_rate": 0.0}, {"min_lr": 1.0},
-     {"warmup_steps": -1}, {"warmup_steps": 200, "max_steps": 100}, {"beta2": 1.0}, {"eval_interval": 0}, {"grad_clip": float("nan")}],
+    [
+        {"batch_size": 0},
+        {"max_steps": -1},
+        {"learning_rate": 0.0},
+        {"min_lr": 1.0},
+        {"warmup_steps": -1},
+        {"warmup_steps": 200, "max_steps": 100},
+        {"beta2": 1.0},
+        {"eval_interval": 0},
+        {"grad_clip": float("nan")},
+    ],
 )
 def test_bad_train_configs(changes):
     with pytest.raises((ValueError, TypeError)):
@@ -93,13 +107,21 @@ def test_presets_hold_the_documented_numbers():
     assert (g.model.n_layer, g.model.n_head, g.model.n_embd, g.model.block_size) == (6, 6, 384, 256)
     assert g.model.dropout == 0.2
     assert (g.train.batch_size, g.train.max_steps, g.train.learning_rate, g.train.min_lr) == (
-        64, 5000, 1e-3, 1e-4)
+        64,
+        5000,
+        1e-3,
+        1e-4,
+    )
     assert g.train.compile
     c = gpt.cpu_preset()
     assert (c.model.n_layer, c.model.n_head, c.model.n_embd, c.model.block_size) == (4, 4, 128, 64)
     assert c.model.dropout == 0.0
     assert (c.train.batch_size, c.train.max_steps, c.train.learning_rate, c.train.min_lr) == (
-        12, 2000, 1e-3, 1e-4)
+        12,
+        2000,
+        1e-3,
+        1e-4,
+    )
     assert not c.train.compile
     assert c.tokens_per_step == 768
     f = gpt.fast_preset()
@@ -177,15 +199,17 @@ def test_attention_is_notebook_09s_multi_head_attention(bias, fused):
     attn.fused = fused
     mha = MultiHeadAttention(cfg.n_embd, cfg.n_head, bias=bias)
     with torch.no_grad():
-        for layer, rows in zip((mha.q_proj, mha.k_proj, mha.v_proj),
-                               attn.qkv.weight.split(cfg.n_embd)):
+        for layer, rows in zip(
+            (mha.q_proj, mha.k_proj, mha.v_proj), attn.qkv.weight.split(cfg.n_embd)
+        ):
             layer.weight.copy_(rows)
         mha.out_proj.weight.copy_(attn.proj.weight)
         if bias:
             attn.qkv.bias.normal_()  # non-zero biases, so their copying is tested too
             attn.proj.bias.normal_()
-            for layer, part in zip((mha.q_proj, mha.k_proj, mha.v_proj),
-                                   attn.qkv.bias.split(cfg.n_embd)):
+            for layer, part in zip(
+                (mha.q_proj, mha.k_proj, mha.v_proj), attn.qkv.bias.split(cfg.n_embd)
+            ):
                 layer.bias.copy_(part)
             mha.out_proj.bias.copy_(attn.proj.bias)
     x = torch.randn(3, 12, cfg.n_embd, requires_grad=True)
@@ -250,10 +274,10 @@ def test_model_is_causal(fused):
         base, _ = model(idx)
         for t in (0, 5, TINY.block_size - 2):
             changed = idx.clone()
-            changed[:, t + 1:] = (changed[:, t + 1:] + 1) % TINY.vocab_size
+            changed[:, t + 1 :] = (changed[:, t + 1 :] + 1) % TINY.vocab_size
             logits, _ = model(changed)
             assert torch.allclose(logits[:, : t + 1], base[:, : t + 1], atol=1e-6)
-            assert not torch.allclose(logits[:, t + 1:], base[:, t + 1:], atol=1e-3)
+            assert not torch.allclose(logits[:, t + 1 :], base[:, t + 1 :], atol=1e-3)
 
 
 def test_fused_and_explicit_models_agree():
@@ -488,19 +512,33 @@ def _tiny_training_problem() -> tuple[CharTokenizer, gpt.CharCorpus, gpt.GPT]:
     text = "to be or not to be, that is the question. " * 40
     tok = CharTokenizer.from_text(text)
     corpus = gpt.load_char_corpus(16, text=text, tokenizer=tok)
-    cfg = gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=16, n_layer=2, n_head=2,
-                        n_embd=32, dropout=0.0)
+    cfg = gpt.GPTConfig(
+        vocab_size=tok.vocab_size, block_size=16, n_layer=2, n_head=2, n_embd=32, dropout=0.0
+    )
     torch.manual_seed(0)
     return tok, corpus, gpt.GPT(cfg)
 
 
 def test_a_few_dozen_steps_lower_the_loss():
     tok, corpus, model = _tiny_training_problem()
-    tcfg = gpt.TrainConfig(batch_size=16, max_steps=40, learning_rate=3e-3, min_lr=3e-4,
-                           warmup_steps=5, eval_interval=20, eval_iters=4)
+    tcfg = gpt.TrainConfig(
+        batch_size=16,
+        max_steps=40,
+        learning_rate=3e-3,
+        min_lr=3e-4,
+        warmup_steps=5,
+        eval_interval=20,
+        eval_iters=4,
+    )
     events = []
-    result = gpt.train(model, corpus.train_dataset, corpus.val_dataset, tcfg,
-                       callback=events.append, show_progress=False)
+    result = gpt.train(
+        model,
+        corpus.train_dataset,
+        corpus.val_dataset,
+        tcfg,
+        callback=events.append,
+        show_progress=False,
+    )
     assert [e.step for e in events] == [0, 20, 40]
     assert len(result.losses) == result.steps == 40
     first, last = result.evals[0], result.evals[-1]
@@ -535,12 +573,21 @@ def _overfitting_setup(keep_best: bool):
     tok = CharTokenizer.from_text("abcd")
     train_ds = gpt.TokenWindowDataset(torch.tensor(tok.encode("abcd" * 60)), 8)
     val_ds = gpt.TokenWindowDataset(torch.tensor(tok.encode("dcba" * 60)), 8)
-    cfg = gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=8, n_layer=1, n_head=2,
-                        n_embd=16, dropout=0.0)
+    cfg = gpt.GPTConfig(
+        vocab_size=tok.vocab_size, block_size=8, n_layer=1, n_head=2, n_embd=16, dropout=0.0
+    )
     torch.manual_seed(0)
     model = gpt.GPT(cfg)
-    tcfg = gpt.TrainConfig(batch_size=8, max_steps=30, learning_rate=1e-2, min_lr=1e-3,
-                           warmup_steps=0, eval_interval=10, eval_iters=3, keep_best=keep_best)
+    tcfg = gpt.TrainConfig(
+        batch_size=8,
+        max_steps=30,
+        learning_rate=1e-2,
+        min_lr=1e-3,
+        warmup_steps=0,
+        eval_interval=10,
+        eval_iters=3,
+        keep_best=keep_best,
+    )
     return model, train_ds, val_ds, tcfg
 
 
@@ -585,8 +632,13 @@ def test_checkpoint_round_trip_gives_identical_logits(tmp_path):
     model = tiny_model(seed=7)
     tok = CharTokenizer("abcdefghijk")
     tcfg = gpt.TrainConfig(max_steps=10, warmup_steps=2)
-    path = gpt.save_checkpoint(tmp_path / "sub" / "m.pt", model, tokenizer=tok,
-                               train_config=tcfg, extra={"val_loss": 1.5, "note": [1, 2]})
+    path = gpt.save_checkpoint(
+        tmp_path / "sub" / "m.pt",
+        model,
+        tokenizer=tok,
+        train_config=tcfg,
+        extra={"val_loss": 1.5, "note": [1, 2]},
+    )
     raw = torch.load(path, weights_only=True)  # plain data only: the safe loader accepts it
     assert raw["config"] == TINY.to_dict()
     ckpt = gpt.load_checkpoint(path)
@@ -630,17 +682,31 @@ def test_train_matches_a_hand_written_adamw_loop():
     tokens = torch.randint(0, TINY.vocab_size, (400,), generator=torch.Generator().manual_seed(0))
     cfg = replace(TINY, block_size=8)
     ds = gpt.TokenWindowDataset(tokens, cfg.block_size)
-    tcfg = gpt.TrainConfig(batch_size=4, max_steps=6, learning_rate=1e-2, min_lr=1e-3,
-                           warmup_steps=2, eval_interval=100, eval_iters=1, grad_clip=0.5, seed=5)
+    tcfg = gpt.TrainConfig(
+        batch_size=4,
+        max_steps=6,
+        learning_rate=1e-2,
+        min_lr=1e-3,
+        warmup_steps=2,
+        eval_interval=100,
+        eval_iters=1,
+        grad_clip=0.5,
+        seed=5,
+    )
     torch.manual_seed(0)
     trained = gpt.GPT(cfg)
     reference = copy.deepcopy(trained)
     result = gpt.train(trained, ds, None, tcfg, show_progress=False)
 
     params = list(reference.parameters())
-    opt = torch.optim.AdamW([{"params": [p for p in params if p.dim() >= 2], "weight_decay": 0.1},
-                             {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}],
-                            lr=1e-2, betas=(0.9, 0.99))
+    opt = torch.optim.AdamW(
+        [
+            {"params": [p for p in params if p.dim() >= 2], "weight_decay": 0.1},
+            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+        ],
+        lr=1e-2,
+        betas=(0.9, 0.99),
+    )
     losses = []
     for step, (x, y) in enumerate(gpt.random_batches(ds, 4, 6, seed=5)):
         if step < 2:
@@ -664,10 +730,12 @@ def test_exercise_parameter_count_matches_the_model():
     from course_utils.exercises import ch10
 
     for vocab, block, embd, layers in [(65, 256, 384, 6), (65, 64, 128, 4), (10, 8, 16, 1)]:
-        cfg = gpt.GPTConfig(vocab_size=vocab, block_size=block, n_embd=embd, n_layer=layers,
-                            n_head=2)
+        cfg = gpt.GPTConfig(
+            vocab_size=vocab, block_size=block, n_embd=embd, n_layer=layers, n_head=2
+        )
         assert ch10._count_reference(vocab, block, embd, layers) == gpt.count_parameters(
-            gpt.GPT(cfg))
+            gpt.GPT(cfg)
+        )
 
 
 # ----------------------------------------------------------------------------- CUDA
@@ -708,10 +776,19 @@ def test_cuda_attention_under_autocast_matches_float64_reference():
 @needs_cuda
 def test_cuda_compiled_training_lowers_the_loss_and_reloads_on_the_cpu(tmp_path):
     tok, corpus, model = _tiny_training_problem()
-    tcfg = gpt.TrainConfig(batch_size=16, max_steps=40, learning_rate=3e-3, min_lr=3e-4,
-                           warmup_steps=5, eval_interval=20, eval_iters=4, compile=True)
-    result = gpt.train(model, corpus.train_dataset, corpus.val_dataset, tcfg, device="cuda",
-                       show_progress=False)
+    tcfg = gpt.TrainConfig(
+        batch_size=16,
+        max_steps=40,
+        learning_rate=3e-3,
+        min_lr=3e-4,
+        warmup_steps=5,
+        eval_interval=20,
+        eval_iters=4,
+        compile=True,
+    )
+    result = gpt.train(
+        model, corpus.train_dataset, corpus.val_dataset, tcfg, device="cuda", show_progress=False
+    )
     assert next(model.parameters()).device.type == "cuda"
     assert result.evals[-1]["val"] < result.evals[0]["val"] - 1.0
     path = gpt.save_checkpoint(tmp_path / "m.pt", model, tokenizer=tok)
@@ -721,4 +798,6 @@ def test_cuda_compiled_training_lowers_the_loss_and_reloads_on_the_cpu(tmp_path)
     with torch.no_grad():
         on_gpu, _ = model(probe.cuda())
         on_cpu, _ = ckpt.model(probe)
-    torch.testing.assert_close(on_gpu.float().cpu(), on_cpu, rtol=2e-2, atol=2e-2)  # TF32 on the GPU
+    torch.testing.assert_close(
+        on_gpu.float().cpu(), on_cpu, rtol=2e-2, atol=2e-2
+    )  # TF32 on the GPU

@@ -21,8 +21,7 @@ def close_figures():
 
 def test_rope_offsets_draws_one_line_per_position():
     ax = ch12.plot_rope_offsets([0, 1, 2], {"a": [1.0, 2.0, 3.0], "b": [1.0, 2.0, 3.5]})
-    assert [list(line.get_ydata()) for line in ax.get_lines()] == [[1.0, 2.0, 3.0],
-                                                                  [1.0, 2.0, 3.5]]
+    assert [list(line.get_ydata()) for line in ax.get_lines()] == [[1.0, 2.0, 3.0], [1.0, 2.0, 3.5]]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b"]
 
 
@@ -36,8 +35,9 @@ def test_activations_and_cache_memory():
 
 
 def test_generation_speed_and_ablation():
-    ax = ch12.plot_generation_speed([8, 16], {"cache": [100.0, 90.0], "none": [80.0, 40.0]},
-                                    context=16)
+    ax = ch12.plot_generation_speed(
+        [8, 16], {"cache": [100.0, 90.0], "none": [80.0, 40.0]}, context=16
+    )
     assert list(ax.get_lines()[1].get_ydata()) == [80.0, 40.0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     ax = ch12.plot_ablation({"base": [2.0, 2.2], "new": [1.9, 2.1]}, baseline="base")

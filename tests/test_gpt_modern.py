@@ -57,13 +57,19 @@ def model_for(seed: int = 0, **changes) -> gpt.GPT:
 
 def test_defaults_are_notebook_10s_model():
     cfg = gpt.GPTConfig()
-    assert (cfg.position, cfg.norm, cfg.mlp, cfg.n_kv_head) == ("learned", "layernorm", "gelu",
-                                                                None)
+    assert (cfg.position, cfg.norm, cfg.mlp, cfg.n_kv_head) == (
+        "learned",
+        "layernorm",
+        "gelu",
+        None,
+    )
     assert cfg.kv_heads == cfg.n_head and cfg.ffn_width == 4 * cfg.n_embd
     model = gpt.GPT(TINY)
     names = {name for name, _ in model.named_parameters()}
     assert "pos_emb.weight" in names
-    assert isinstance(model.blocks[0].ln1, nn.LayerNorm) and isinstance(model.blocks[0].mlp, gpt.MLP)
+    assert isinstance(model.blocks[0].ln1, nn.LayerNorm) and isinstance(
+        model.blocks[0].mlp, gpt.MLP
+    )
     assert model.blocks[0].attn.rotary is None
 
 
@@ -156,8 +162,9 @@ def test_gqa_with_as_many_kv_heads_is_multi_head_attention():
     # ... and that is notebook 09's MultiHeadAttention (see test_gpt.py for the weight copy).
     mha = attention.MultiHeadAttention(TINY.n_embd, TINY.n_head, bias=False)
     with torch.no_grad():
-        for layer, rows in zip((mha.q_proj, mha.k_proj, mha.v_proj),
-                               grouped.qkv.weight.split(TINY.n_embd)):
+        for layer, rows in zip(
+            (mha.q_proj, mha.k_proj, mha.v_proj), grouped.qkv.weight.split(TINY.n_embd)
+        ):
             layer.weight.copy_(rows)
         mha.out_proj.weight.copy_(grouped.proj.weight)
     assert torch.allclose(grouped(x), mha(x, causal=True), atol=1e-6)
@@ -251,8 +258,12 @@ def test_generate_gives_the_same_tokens_with_and_without_the_cache(combo):
         n = 2 * TINY.block_size  # well past the context
         greedy = [model.generate(prompt, n, top_k=1, use_cache=c) for c in (True, False)]
         assert torch.equal(greedy[0], greedy[1])
-        sampled = [model.generate(prompt, n, temperature=1.3, use_cache=c,
-                                  generator=torch.Generator().manual_seed(11)) for c in (True, False)]
+        sampled = [
+            model.generate(
+                prompt, n, temperature=1.3, use_cache=c, generator=torch.Generator().manual_seed(11)
+            )
+            for c in (True, False)
+        ]
         assert torch.equal(sampled[0], sampled[1])
         assert sampled[0].shape == (2, prompt.size(1) + n)
         assert not torch.equal(sampled[0], greedy[0])

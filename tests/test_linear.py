@@ -101,11 +101,13 @@ def test_gradient_descent_matches_a_written_out_loop(problem):
 def test_gradient_descent_histories_and_validation(problem):
     X, y = problem
     Xb = _scaled(X)
-    run = linear.gradient_descent(Xb[:200], y[:200], lr=0.1, epochs=50,
-                                  Xb_val=Xb[200:], y_val=y[200:], seed=3)
+    run = linear.gradient_descent(
+        Xb[:200], y[:200], lr=0.1, epochs=50, Xb_val=Xb[200:], y_val=y[200:], seed=3
+    )
     assert len(run.train_loss) == len(run.val_loss) == 51
     assert run.train_loss[0] == pytest.approx(
-        linear.mse(Xb[:200] @ linear.init_weights(5, rng=3), y[:200]))
+        linear.mse(Xb[:200] @ linear.init_weights(5, rng=3), y[:200])
+    )
     assert run.val_loss[-1] == pytest.approx(linear.mse(Xb[200:] @ run.w, y[200:]))
     assert run.val_loss[-1] < run.val_loss[0]
 
@@ -128,7 +130,8 @@ def test_max_stable_learning_rate_is_two_over_the_largest_curvature(problem):
     Xb = _scaled(X)
     hessian = 2 / len(y) * Xb.T @ Xb
     assert linear.max_stable_learning_rate(Xb) == pytest.approx(
-        2 / np.linalg.eigvalsh(hessian).max())
+        2 / np.linalg.eigvalsh(hessian).max()
+    )
 
 
 def test_epochs_to_reach():
@@ -200,30 +203,67 @@ def test_add_bias_column_and_init_weights():
         (lambda: linear.mse(np.ones(3), np.ones(4)), ValueError, "length"),
         (lambda: linear.mse(np.ones((3, 1)), np.ones(3)), ValueError, "ravel"),
         (lambda: linear.mse(np.array([1.0, np.nan]), np.ones(2)), ValueError, "NaN"),
-        (lambda: linear.mse_gradient(np.ones((3, 2)), np.ones(4), np.ones(2)), ValueError,
-         "length"),
+        (
+            lambda: linear.mse_gradient(np.ones((3, 2)), np.ones(4), np.ones(2)),
+            ValueError,
+            "length",
+        ),
         (lambda: linear.zscore_fit(np.ones((4, 2))), ValueError, "constant"),
-        (lambda: linear.zscore_apply(np.ones((4, 2)), np.zeros(3), np.ones(3)), ValueError,
-         "length"),
-        (lambda: linear.zscore_apply(np.ones((4, 2)), np.zeros(2), np.zeros(2)), ValueError,
-         "positive"),
+        (
+            lambda: linear.zscore_apply(np.ones((4, 2)), np.zeros(3), np.ones(3)),
+            ValueError,
+            "length",
+        ),
+        (
+            lambda: linear.zscore_apply(np.ones((4, 2)), np.zeros(2), np.zeros(2)),
+            ValueError,
+            "positive",
+        ),
         (lambda: linear.train_val_split(np.ones((10, 2)), np.ones(9)), ValueError, "length"),
-        (lambda: linear.train_val_split(np.ones((10, 2)), np.ones(10), val_fraction=1.5),
-         ValueError, "between 0 and 1"),
-        (lambda: linear.train_val_split(np.ones((10, 2)), np.ones(10), seed=1.5), TypeError,
-         "integer"),
-        (lambda: linear.train_val_split(np.ones((2, 2)), np.ones(2), val_fraction=0.1),
-         ValueError, "empty"),
-        (lambda: linear.gradient_descent(np.ones((3, 2)), np.ones(3), lr=-0.1, epochs=5),
-         ValueError, "positive"),
-        (lambda: linear.gradient_descent(np.ones((3, 2)), np.ones(3), lr="0.1", epochs=5),
-         TypeError, "number"),
-        (lambda: linear.gradient_descent(np.ones((3, 2)), np.ones(3), lr=0.1, epochs=2.5),
-         TypeError, "integer"),
-        (lambda: linear.gradient_descent(np.ones((3, 2)), np.ones(3), lr=0.1, epochs=5,
-                                         Xb_val=np.ones((2, 2))), ValueError, "both"),
-        (lambda: linear.gradient_descent(np.ones((3, 2)), np.ones(3), lr=0.1, epochs=5,
-                                         w0=np.ones(3)), ValueError, "length"),
+        (
+            lambda: linear.train_val_split(np.ones((10, 2)), np.ones(10), val_fraction=1.5),
+            ValueError,
+            "between 0 and 1",
+        ),
+        (
+            lambda: linear.train_val_split(np.ones((10, 2)), np.ones(10), seed=1.5),
+            TypeError,
+            "integer",
+        ),
+        (
+            lambda: linear.train_val_split(np.ones((2, 2)), np.ones(2), val_fraction=0.1),
+            ValueError,
+            "empty",
+        ),
+        (
+            lambda: linear.gradient_descent(np.ones((3, 2)), np.ones(3), lr=-0.1, epochs=5),
+            ValueError,
+            "positive",
+        ),
+        (
+            lambda: linear.gradient_descent(np.ones((3, 2)), np.ones(3), lr="0.1", epochs=5),
+            TypeError,
+            "number",
+        ),
+        (
+            lambda: linear.gradient_descent(np.ones((3, 2)), np.ones(3), lr=0.1, epochs=2.5),
+            TypeError,
+            "integer",
+        ),
+        (
+            lambda: linear.gradient_descent(
+                np.ones((3, 2)), np.ones(3), lr=0.1, epochs=5, Xb_val=np.ones((2, 2))
+            ),
+            ValueError,
+            "both",
+        ),
+        (
+            lambda: linear.gradient_descent(
+                np.ones((3, 2)), np.ones(3), lr=0.1, epochs=5, w0=np.ones(3)
+            ),
+            ValueError,
+            "length",
+        ),
         (lambda: linear.normal_equation(np.ones((5, 2)), np.ones(5)), ValueError, "singular"),
         (lambda: linear.init_weights(0), ValueError, "at least 1"),
         (lambda: linear.init_weights(3, rng="seed"), TypeError, "Generator"),
@@ -249,9 +289,9 @@ def test_exercise_references_agree_with_the_module():
 
 def test_exercise_checks_accept_solutions_and_reject_common_mistakes():
     assert ch01.mse.feedback(ch01.mse.run_solution()).ok
-    assert not ch01.mse.feedback(lambda p, y: np.mean(p - y)).ok          # no square
+    assert not ch01.mse.feedback(lambda p, y: np.mean(p - y)).ok  # no square
     assert not ch01.mse.feedback(lambda p, y: np.mean(np.abs(p - y))).ok  # absolute error
-    assert not ch01.mse.feedback(lambda p, y: np.sum((p - y) ** 2)).ok    # sum, not mean
+    assert not ch01.mse.feedback(lambda p, y: np.sum((p - y) ** 2)).ok  # sum, not mean
     assert ch01.mse_gradient.feedback(ch01.mse_gradient.run_solution()).ok
     assert not ch01.mse_gradient.feedback(lambda Xb, y, w: Xb.T @ (Xb @ w - y) / len(y)).ok
     assert ch01.scale_validation.feedback(ch01.scale_validation.run_solution()).ok

@@ -38,8 +38,15 @@ EXTREME = np.array([-1000.0, -745.0, -50.0, -1.0, 0.0, 1e-8, 1.0, 50.0, 745.0, 1
 
 
 def binary_data(seed: int = 0, n: int = 200) -> tuple[np.ndarray, np.ndarray]:
-    X, y = make_classification(n_samples=n, n_features=3, n_informative=2, n_redundant=0,
-                               flip_y=0.1, class_sep=0.8, random_state=seed)
+    X, y = make_classification(
+        n_samples=n,
+        n_features=3,
+        n_informative=2,
+        n_redundant=0,
+        flip_y=0.1,
+        class_sep=0.8,
+        random_state=seed,
+    )
     return StandardScaler().fit_transform(X), y
 
 
@@ -60,8 +67,9 @@ def test_sigmoid_matches_scipy_and_torch_without_overflow():
     with np.errstate(over="raise", invalid="raise", divide="raise"):  # overflow would raise
         ours = sigmoid(EXTREME)
     np.testing.assert_allclose(ours, scipy.special.expit(EXTREME), rtol=1e-12, atol=1e-300)
-    np.testing.assert_allclose(ours, torch.sigmoid(torch.tensor(EXTREME)).numpy(), rtol=1e-12,
-                               atol=1e-300)
+    np.testing.assert_allclose(
+        ours, torch.sigmoid(torch.tensor(EXTREME)).numpy(), rtol=1e-12, atol=1e-300
+    )
 
 
 def test_sigmoid_limits_and_symmetry():
@@ -98,8 +106,14 @@ def test_softmax_matches_scipy_and_torch(axis):
 
 @pytest.mark.parametrize(
     "z",
-    [[1000.0, -1000.0], [1000.0, 1000.0], [-1000.0, -1000.0, -999.0], [800.0, 0.0, -800.0],
-     [1e-300, 0.0], [710.0, 709.0]],
+    [
+        [1000.0, -1000.0],
+        [1000.0, 1000.0],
+        [-1000.0, -1000.0, -999.0],
+        [800.0, 0.0, -800.0],
+        [1e-300, 0.0],
+        [710.0, 709.0],
+    ],
 )
 def test_softmax_extreme_inputs(z):
     z = np.array(z)
@@ -132,8 +146,9 @@ def test_softmax_properties():
 
 def test_log_softmax_matches_torch():
     z = np.random.default_rng(1).normal(scale=10, size=(5, 3))
-    np.testing.assert_allclose(log_softmax(z, axis=1),
-                               torch.log_softmax(torch.tensor(z), dim=1).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        log_softmax(z, axis=1), torch.log_softmax(torch.tensor(z), dim=1).numpy(), rtol=1e-12
+    )
 
 
 # ---------------------------------------------------------------- one-hot
@@ -170,8 +185,9 @@ def test_binary_cross_entropy_matches_torch(reduction):
     np.testing.assert_allclose(ours, ref, rtol=1e-12)
     z = rng.normal(scale=4, size=20)
     ours = binary_cross_entropy_with_logits(y, z, reduction=reduction)
-    ref = F.binary_cross_entropy_with_logits(torch.tensor(z), torch.tensor(y),
-                                             reduction=reduction).numpy()
+    ref = F.binary_cross_entropy_with_logits(
+        torch.tensor(z), torch.tensor(y), reduction=reduction
+    ).numpy()
     np.testing.assert_allclose(ours, ref, rtol=1e-12)
 
 
@@ -191,7 +207,8 @@ def test_log_loss_behaviour():
     with np.errstate(divide="raise"):
         assert binary_cross_entropy([1], [0.0]) == np.inf
     assert binary_cross_entropy([0.3], [0.3]) == pytest.approx(
-        -(0.3 * math.log(0.3) + 0.7 * math.log(0.7)))  # soft targets are allowed
+        -(0.3 * math.log(0.3) + 0.7 * math.log(0.7))
+    )  # soft targets are allowed
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -200,14 +217,15 @@ def test_cross_entropy_matches_torch(reduction):
     logits = rng.normal(scale=3, size=(8, 4))
     labels = rng.integers(0, 4, size=8)
     ref = F.cross_entropy(torch.tensor(logits), torch.tensor(labels), reduction=reduction).numpy()
-    np.testing.assert_allclose(cross_entropy_with_logits(labels, logits, reduction), ref,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        cross_entropy_with_logits(labels, logits, reduction), ref, rtol=1e-12
+    )
     probs = softmax(logits, axis=1)
     np.testing.assert_allclose(cross_entropy(labels, probs, reduction), ref, rtol=1e-10)
-    np.testing.assert_allclose(cross_entropy(one_hot(labels, 4), probs, reduction), ref,
-                               rtol=1e-10)
-    ref_nll = F.nll_loss(torch.log(torch.tensor(probs)), torch.tensor(labels),
-                         reduction=reduction).numpy()
+    np.testing.assert_allclose(cross_entropy(one_hot(labels, 4), probs, reduction), ref, rtol=1e-10)
+    ref_nll = F.nll_loss(
+        torch.log(torch.tensor(probs)), torch.tensor(labels), reduction=reduction
+    ).numpy()
     np.testing.assert_allclose(cross_entropy(labels, probs, reduction), ref_nll, rtol=1e-10)
 
 
@@ -298,8 +316,9 @@ def test_logistic_regression_reaches_sklearn_optimum(C):
     ref = LogisticRegression(C=C, tol=1e-10, max_iter=10_000).fit(X, y)
     np.testing.assert_allclose(res.w, ref.coef_[0], atol=1e-5)
     assert res.b == pytest.approx(ref.intercept_[0], abs=1e-5)
-    np.testing.assert_allclose(predict_proba(X, res.w, res.b), ref.predict_proba(X)[:, 1],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        predict_proba(X, res.w, res.b), ref.predict_proba(X)[:, 1], atol=1e-6
+    )
     assert all(a >= b - 1e-12 for a, b in zip(res.losses, res.losses[1:]))  # loss never rises
 
 

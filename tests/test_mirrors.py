@@ -101,15 +101,32 @@ def load_cases(notebook: str) -> tuple[dict, dict]:
 
 # --- mutation: flip the first operator, comparison or constant inside the mirrored definition ---
 
-_SWAP_OP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
-            ast.Pow: ast.Mult, ast.MatMult: ast.Mult, ast.FloorDiv: ast.Mult, ast.Mod: ast.Add}
-_SWAP_CMP = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt,
-             ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
+_SWAP_OP = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.Div,
+    ast.Div: ast.Mult,
+    ast.Pow: ast.Mult,
+    ast.MatMult: ast.Mult,
+    ast.FloorDiv: ast.Mult,
+    ast.Mod: ast.Add,
+}
+_SWAP_CMP = {
+    ast.Lt: ast.GtE,
+    ast.LtE: ast.Gt,
+    ast.Gt: ast.LtE,
+    ast.GtE: ast.Lt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+}
 
 
 def _definition(tree: ast.Module, name: str) -> ast.AST | None:
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)) and node.name == name:
+        if (
+            isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+            and node.name == name
+        ):
             return node
     return None
 
@@ -120,7 +137,9 @@ def _body_nodes(definition: ast.AST):
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]
     for stmt in body:
-        yield from sorted(ast.walk(stmt), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+        yield from sorted(
+            ast.walk(stmt), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))
+        )
 
 
 def mutate(source: str, name: str, kind: str) -> ast.Module | None:
@@ -130,14 +149,27 @@ def mutate(source: str, name: str, kind: str) -> ast.Module | None:
     if definition is None:
         return None
     for node in _body_nodes(definition):
-        if kind == "operator" and isinstance(node, (ast.BinOp, ast.AugAssign)) and type(node.op) in _SWAP_OP:
+        if (
+            kind == "operator"
+            and isinstance(node, (ast.BinOp, ast.AugAssign))
+            and type(node.op) in _SWAP_OP
+        ):
             node.op = _SWAP_OP[type(node.op)]()
             return tree
-        if kind == "comparison" and isinstance(node, ast.Compare) and type(node.ops[0]) in _SWAP_CMP:
+        if (
+            kind == "comparison"
+            and isinstance(node, ast.Compare)
+            and type(node.ops[0]) in _SWAP_CMP
+        ):
             node.ops[0] = _SWAP_CMP[type(node.ops[0])]()
             return tree
-        if (kind == "constant" and isinstance(node, ast.Constant) and not isinstance(node.value, bool)
-                and isinstance(node.value, (int, float)) and (node.value == 0 or abs(node.value) >= 1e-4)):
+        if (
+            kind == "constant"
+            and isinstance(node, ast.Constant)
+            and not isinstance(node.value, bool)
+            and isinstance(node.value, (int, float))
+            and (node.value == 0 or abs(node.value) >= 1e-4)
+        ):
             node.value = node.value + 1 if node.value in (0, 1) else node.value * 2
             return tree
     return None
@@ -157,7 +189,8 @@ def test_mirror_equals_package(cell: MirrorCell):
     cases, _ = load_cases(cell.notebook)
     assert cell.target in cases, (
         f"{cell.notebook} cell {cell.index} mirrors {cell.target}, but tests/mirror_cases/"
-        f"{cell.notebook}.py has no case for it")
+        f"{cell.notebook}.py has no case for it"
+    )
     same_notebook = [c for c in MIRRORS if c.notebook == cell.notebook]
     notebook_obj = run_cells(same_notebook)[cell.index]
     cases[cell.target](notebook_obj, package_object(cell.target))
@@ -180,8 +213,10 @@ def test_a_changed_mirror_is_caught(cell: MirrorCell, kind: str):
         cases[cell.target](changed, package_object(cell.target))
     except Exception:  # noqa: BLE001 - any failure means the change was noticed
         return
-    pytest.fail(f"changing one {kind} in {cell.target} ({cell.notebook} cell {cell.index}) went "
-                f"unnoticed: strengthen its case in tests/mirror_cases/{cell.notebook}.py")
+    pytest.fail(
+        f"changing one {kind} in {cell.target} ({cell.notebook} cell {cell.index}) went "
+        f"unnoticed: strengthen its case in tests/mirror_cases/{cell.notebook}.py"
+    )
 
 
 def test_every_case_has_a_mirror_cell():
@@ -191,18 +226,22 @@ def test_every_case_has_a_mirror_cell():
         for target in cases:
             assert (path.stem, target) in targets, (
                 f"tests/mirror_cases/{path.name} has a case for {target}, but no cell of notebook "
-                f"{path.stem[2:]} starts with '# mirror: {target}'")
+                f"{path.stem[2:]} starts with '# mirror: {target}'"
+            )
         for target, kind in surviving:
             assert target in cases and kind in KINDS, f"{path.name}: stale SURVIVING_MUTANTS entry"
 
 
 # --- the machinery itself, on a synthetic notebook ---
 
+
 def _synthetic(tmp_path: Path, body: str) -> Path:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# 99 · Test"),
-                nbformat.v4.new_code_cell("x = 1  # not a mirror"),
-                nbformat.v4.new_code_cell(body)]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 99 · Test"),
+        nbformat.v4.new_code_cell("x = 1  # not a mirror"),
+        nbformat.v4.new_code_cell(body),
+    ]
     path = tmp_path / "99_synthetic.ipynb"
     nbformat.write(nb, path)
     return path
@@ -211,12 +250,16 @@ def _synthetic(tmp_path: Path, body: str) -> Path:
 def test_machinery_finds_runs_and_mutates(tmp_path):
     from course_utils.linear import mse
 
-    source = ("# mirror: course_utils.linear.mse\n"
-              "def mse(y_pred, y):\n"
-              "    \"\"\"Mean squared error.\"\"\"\n"
-              "    return np.mean((np.asarray(y_pred) - np.asarray(y)) ** 2)\n")
+    source = (
+        "# mirror: course_utils.linear.mse\n"
+        "def mse(y_pred, y):\n"
+        '    """Mean squared error."""\n'
+        "    return np.mean((np.asarray(y_pred) - np.asarray(y)) ** 2)\n"
+    )
     cells = find_mirror_cells([_synthetic(tmp_path, source)])
-    assert [(c.notebook, c.index, c.target) for c in cells] == [("nb99", 2, "course_utils.linear.mse")]
+    assert [(c.notebook, c.index, c.target) for c in cells] == [
+        ("nb99", 2, "course_utils.linear.mse")
+    ]
     ours = run_cells(cells)[2]
     a, b = np.array([1.0, 2.0, 4.0]), np.array([0.5, 2.0, 3.0])
     assert ours(a, b) == pytest.approx(mse(a, b))
@@ -233,7 +276,12 @@ def test_assert_same_catches_differences():
 
     assert_same({"w": torch.ones(2), "b": [1.0, np.float64(2.0)]}, {"w": np.ones(2), "b": [1, 2.0]})
     assert_same(np.array([np.nan, 1.0]), np.array([np.nan, 1.0]))
-    for a, b in ((np.ones(3), np.ones((3, 1))), (np.ones(3), np.ones(3) + 1e-6), ([1, 2], [1]),
-                 ({"a": 1}, {"b": 1}), ("x", "y")):
+    for a, b in (
+        (np.ones(3), np.ones((3, 1))),
+        (np.ones(3), np.ones(3) + 1e-6),
+        ([1, 2], [1]),
+        ({"a": 1}, {"b": 1}),
+        ("x", "y"),
+    ):
         with pytest.raises(AssertionError):
             assert_same(a, b)

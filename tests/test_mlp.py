@@ -56,8 +56,9 @@ def make_batch(net: MLP, m: int = 9, seed: int = 0) -> tuple[np.ndarray, np.ndar
 
 def build(spec, reduction: str = "mean", seed: int = 1) -> MLP:
     sizes, act, out, loss = spec
-    net = MLP(sizes, activation=act, output_activation=out, loss=loss, reduction=reduction,
-              seed=seed)
+    net = MLP(
+        sizes, activation=act, output_activation=out, loss=loss, reduction=reduction, seed=seed
+    )
     # Non-zero biases, so their gradients are tested at a generic point too.
     rng = np.random.default_rng(seed + 100)
     net.set_parameters(net.weights, [rng.normal(0, 0.3, size=b.shape) for b in net.biases])
@@ -102,8 +103,10 @@ def test_backprop_matches_torch_autograd(spec, reduction):
 def test_mse_and_bce_match_torch_builtin_losses():
     """The loss definitions equal torch's own MSELoss (times 1/2) and BCELoss."""
     X, y = make_moons(64, noise=0.2, random_state=0)
-    for loss, ref in [("mse", lambda p, t: 0.5 * torch.nn.MSELoss()(p, t)),
-                      ("bce", torch.nn.BCELoss())]:
+    for loss, ref in [
+        ("mse", lambda p, t: 0.5 * torch.nn.MSELoss()(p, t)),
+        ("bce", torch.nn.BCELoss()),
+    ]:
         net = MLP([2, 8, 1], activation="relu", loss=loss, seed=0)
         p = torch.as_tensor(net.forward(X))
         t = torch.as_tensor(y, dtype=torch.float64)[:, None]
@@ -171,8 +174,9 @@ def test_worked_example_of_the_syllabus():
     np.testing.assert_allclose(step_w.ravel(), lr * delta_hidden * np.array([0.1, 0.3]))
     # The syllabus' (0.00015, 0.00045) is computed with delta_hidden rounded to 0.003.
     np.testing.assert_allclose(step_w.ravel(), [0.00015, 0.00045], atol=1e-5)
-    np.testing.assert_allclose(lr * round(delta_hidden, 3) * np.array([0.1, 0.3]),
-                               [0.00015, 0.00045])
+    np.testing.assert_allclose(
+        lr * round(delta_hidden, 3) * np.array([0.1, 0.3]), [0.00015, 0.00045]
+    )
 
 
 # ------------------------------------------------------------------ training
@@ -314,8 +318,9 @@ def test_bad_architectures_are_rejected():
 
 def test_prepare_targets_gives_the_layout_of_the_outputs():
     soft = MLP([2, 3, 3], output_activation="softmax", loss="cross_entropy")
-    np.testing.assert_array_equal(soft.prepare_targets([2, 0, 1]),
-                                  [[0, 0, 1], [1, 0, 0], [0, 1, 0]])
+    np.testing.assert_array_equal(
+        soft.prepare_targets([2, 0, 1]), [[0, 0, 1], [1, 0, 0], [0, 1, 0]]
+    )
     one = MLP([2, 3, 1])
     targets = one.prepare_targets(np.array([1, 0, 1]))
     assert targets.shape == (3, 1) and targets.dtype == np.float64
@@ -324,7 +329,8 @@ def test_prepare_targets_gives_the_layout_of_the_outputs():
     X = np.random.default_rng(0).normal(size=(3, 2))
     out = torch.as_tensor(one.forward(X))
     assert torch_loss(one)(out, torch.as_tensor(targets)).item() == pytest.approx(
-        one.loss_value(X, [1, 0, 1]), rel=1e-12)
+        one.loss_value(X, [1, 0, 1]), rel=1e-12
+    )
     with pytest.raises(TypeError, match="y is None"):
         one.prepare_targets(None)
     with pytest.raises(ValueError, match="one target per record"):
@@ -335,8 +341,9 @@ def test_prepare_targets_gives_the_layout_of_the_outputs():
 
 def test_bad_shapes_give_clear_errors():
     net = MLP([2, 3, 1])
-    with pytest.raises(ValueError, match="3 features per record, but the network's input layer "
-                                         "has 2 units"):
+    with pytest.raises(
+        ValueError, match="3 features per record, but the network's input layer has 2 units"
+    ):
         net.forward(np.zeros((5, 3)))
     with pytest.raises(ValueError, match="2-D array"):
         net.forward(np.zeros((2, 2, 2)))

@@ -47,7 +47,9 @@ def test_stored_with_outputs_of_a_run_and_no_errors(notebook):
 
 def test_no_widget_state_or_timing_metadata(notebook):
     path, nb = notebook
-    assert "widgets" not in nb.metadata, f"{path.name} stores widget state (GitHub cannot render it)"
+    assert "widgets" not in nb.metadata, (
+        f"{path.name} stores widget state (GitHub cannot render it)"
+    )
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
     for cell in nb.cells:
         assert "execution" not in cell.metadata and "ExecuteTime" not in cell.metadata
@@ -57,8 +59,9 @@ def test_exercises_have_folded_solutions(notebook):
     path, nb = notebook
     sources = [c.source for c in nb.cells]
     checks = sum(bool(re.search(r"\bch\d\d\.\w+\.check\(", s)) for s in sources)
-    solutions = [c for c in nb.cells
-                 if c.cell_type == "markdown" and "<summary>Solution" in c.source]
+    solutions = [
+        c for c in nb.cells if c.cell_type == "markdown" and "<summary>Solution" in c.source
+    ]
     assert checks >= 1, f"{path.name} has no exercise checks"
     assert solutions, f"{path.name} has no folded solution cells"
     for cell in solutions:

@@ -51,8 +51,9 @@ def _torch_cost(net, X, Y):
 @pytest.mark.parametrize("activation, output, loss, reduction", SETTINGS)
 def test_cost_and_gradients_equal_torch_autograd(activation, output, loss, reduction):
     k = 4 if output == "softmax" else 1
-    net = NumpyMLP([3, 5, 6, k], activation=activation, output=output, loss=loss,
-                   reduction=reduction, seed=2)
+    net = NumpyMLP(
+        [3, 5, 6, k], activation=activation, output=output, loss=loss, reduction=reduction, seed=2
+    )
     for b in net.b:  # non-zero biases: a generic point
         b += np.random.default_rng(7).normal(0, 0.3, size=b.shape)
     X, Y = _data(output)

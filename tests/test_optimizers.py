@@ -22,6 +22,7 @@ def _one_thread():
     yield
     torch.set_num_threads(before)
 
+
 # (name, ours, reference, keyword arguments): several settings each, weight decay included.
 CASES = [
     ("sgd", opt.SGD, torch.optim.SGD, dict(lr=0.05)),
@@ -30,40 +31,61 @@ CASES = [
     ("momentum-wd", opt.SGD, torch.optim.SGD, dict(lr=0.02, momentum=0.5, weight_decay=0.05)),
     ("nesterov", opt.SGD, torch.optim.SGD, dict(lr=0.02, momentum=0.9, nesterov=True)),
     ("adagrad", opt.Adagrad, torch.optim.Adagrad, dict(lr=0.1)),
-    ("adagrad-wd", opt.Adagrad, torch.optim.Adagrad,
-     dict(lr=0.05, weight_decay=0.02, initial_accumulator_value=0.1, eps=1e-6)),
+    (
+        "adagrad-wd",
+        opt.Adagrad,
+        torch.optim.Adagrad,
+        dict(lr=0.05, weight_decay=0.02, initial_accumulator_value=0.1, eps=1e-6),
+    ),
     ("rmsprop", opt.RMSProp, torch.optim.RMSprop, dict(lr=0.01)),
-    ("rmsprop-alpha-wd", opt.RMSProp, torch.optim.RMSprop,
-     dict(lr=0.005, alpha=0.9, eps=1e-6, weight_decay=0.01)),
+    (
+        "rmsprop-alpha-wd",
+        opt.RMSProp,
+        torch.optim.RMSprop,
+        dict(lr=0.005, alpha=0.9, eps=1e-6, weight_decay=0.01),
+    ),
     ("rmsprop-momentum", opt.RMSProp, torch.optim.RMSprop, dict(lr=0.002, momentum=0.9)),
-    ("rmsprop-centered", opt.RMSProp, torch.optim.RMSprop,
-     dict(lr=0.002, centered=True, momentum=0.5)),
+    (
+        "rmsprop-centered",
+        opt.RMSProp,
+        torch.optim.RMSprop,
+        dict(lr=0.002, centered=True, momentum=0.5),
+    ),
     ("adam", opt.Adam, torch.optim.Adam, dict(lr=0.01)),
     ("adam-betas", opt.Adam, torch.optim.Adam, dict(lr=0.003, betas=(0.8, 0.99), eps=1e-6)),
     ("adam-l2", opt.Adam, torch.optim.Adam, dict(lr=0.01, weight_decay=0.1)),
     ("adam-amsgrad", opt.Adam, torch.optim.Adam, dict(lr=0.01, amsgrad=True)),
     ("adamw", opt.AdamW, torch.optim.AdamW, dict(lr=0.01)),
-    ("adamw-strong", opt.AdamW, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.5,
-                                                         betas=(0.85, 0.995))),
-    ("adamw-amsgrad", opt.AdamW, torch.optim.AdamW, dict(lr=0.005, weight_decay=0.1,
-                                                          amsgrad=True)),
+    (
+        "adamw-strong",
+        opt.AdamW,
+        torch.optim.AdamW,
+        dict(lr=0.01, weight_decay=0.5, betas=(0.85, 0.995)),
+    ),
+    ("adamw-amsgrad", opt.AdamW, torch.optim.AdamW, dict(lr=0.005, weight_decay=0.1, amsgrad=True)),
 ]
 
 
 def _model(dtype: torch.dtype) -> nn.Module:
     torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 8), nn.Tanh(),
-                         nn.Linear(8, 3)).to(dtype)
+    return nn.Sequential(
+        nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 8), nn.Tanh(), nn.Linear(8, 3)
+    ).to(dtype)
 
 
 def _batches(dtype: torch.dtype, steps: int = STEPS) -> list[tuple[torch.Tensor, torch.Tensor]]:
     gen = torch.Generator().manual_seed(1)
-    return [(torch.randn(32, 5, generator=gen, dtype=dtype),
-             torch.randint(0, 3, (32,), generator=gen)) for _ in range(steps)]
+    return [
+        (torch.randn(32, 5, generator=gen, dtype=dtype), torch.randint(0, 3, (32,), generator=gen))
+        for _ in range(steps)
+    ]
 
 
-def _train(model: nn.Module, optimizer: torch.optim.Optimizer,
-           batches: list[tuple[torch.Tensor, torch.Tensor]]) -> list[list[torch.Tensor]]:
+def _train(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: list[tuple[torch.Tensor, torch.Tensor]],
+) -> list[list[torch.Tensor]]:
     """Train on the batches; return a snapshot of every parameter after each step."""
     snapshots = []
     for x, y in batches:
@@ -86,28 +108,34 @@ def test_matches_torch_optim_step_for_step(name, ours, reference, kwargs, dtype)
     tol = dict(rtol=1e-10, atol=1e-12) if dtype == torch.float64 else dict(rtol=2e-5, atol=2e-6)
     for step, (ps_got, ps_want) in enumerate(zip(got, want), start=1):
         for p_got, p_want in zip(ps_got, ps_want):
-            torch.testing.assert_close(p_got, p_want, **tol,
-                                       msg=lambda m, s=step: f"{name}, step {s}: {m}")
+            torch.testing.assert_close(
+                p_got, p_want, **tol, msg=lambda m, s=step: f"{name}, step {s}: {m}"
+            )
     # and training moved the weights: the comparison is not of two frozen models
     start = [p.detach() for p in _model(dtype).parameters()]
     assert max((a - b).abs().max().item() for a, b in zip(got[-1], start)) > 1e-3
 
 
-@pytest.mark.parametrize("ours, reference, kwargs", [
-    (opt.SGD, torch.optim.SGD, dict(lr=0.05, momentum=0.9)),
-    (opt.Adam, torch.optim.Adam, dict(lr=0.01)),
-    (opt.AdamW, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.1)),
-    (opt.RMSProp, torch.optim.RMSprop, dict(lr=0.01)),
-    (opt.Adagrad, torch.optim.Adagrad, dict(lr=0.1)),
-])
+@pytest.mark.parametrize(
+    "ours, reference, kwargs",
+    [
+        (opt.SGD, torch.optim.SGD, dict(lr=0.05, momentum=0.9)),
+        (opt.Adam, torch.optim.Adam, dict(lr=0.01)),
+        (opt.AdamW, torch.optim.AdamW, dict(lr=0.01, weight_decay=0.1)),
+        (opt.RMSProp, torch.optim.RMSprop, dict(lr=0.01)),
+        (opt.Adagrad, torch.optim.Adagrad, dict(lr=0.1)),
+    ],
+)
 def test_param_groups_and_frozen_parameters_match(ours, reference, kwargs):
     """Two groups with their own learning rates, and a layer without gradients, as in torch."""
     results = []
     for cls in (ours, reference):
         model = _model(torch.float64)
-        model[0].requires_grad_(False)        # frozen layer: its grad stays None
-        groups = [{"params": model[2].parameters()},
-                  {"params": model[4].parameters(), "lr": kwargs["lr"] / 3}]
+        model[0].requires_grad_(False)  # frozen layer: its grad stays None
+        groups = [
+            {"params": model[2].parameters()},
+            {"params": model[4].parameters(), "lr": kwargs["lr"] / 3},
+        ]
         results.append(_train(model, cls(groups, **kwargs), _batches(torch.float64, 20))[-1])
     for a, b in zip(*results):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
@@ -211,28 +239,31 @@ def test_adagrad_rate_shrinks_like_one_over_sqrt_t():
     np.testing.assert_allclose(moves, 1 / np.sqrt(np.arange(1, 101)), rtol=1e-12)
 
 
-@pytest.mark.parametrize("cls, kwargs, error", [
-    (opt.SGD, dict(lr=-0.1), ValueError),
-    (opt.SGD, dict(lr="0.1"), TypeError),
-    (opt.SGD, dict(lr=0.1, momentum=1.0), ValueError),
-    (opt.SGD, dict(lr=0.1, momentum=-0.5), ValueError),
-    (opt.SGD, dict(lr=0.1, nesterov=True), ValueError),
-    (opt.SGD, dict(lr=0.1, nesterov="yes"), TypeError),
-    (opt.SGD, dict(lr=float("nan")), ValueError),
-    (opt.SGD, dict(lr=0.1, weight_decay=-1e-4), ValueError),
-    (opt.Adagrad, dict(lr=0.1, eps=-1e-10), ValueError),
-    (opt.Adagrad, dict(lr=0.1, initial_accumulator_value=-1.0), ValueError),
-    (opt.RMSProp, dict(lr=0.1, alpha=1.0), ValueError),
-    (opt.RMSProp, dict(lr=0.1, centered=1), TypeError),
-    (opt.Adam, dict(lr=0.1, betas=(0.9, 1.0)), ValueError),
-    (opt.Adam, dict(lr=0.1, betas=(1.1, 0.999)), ValueError),
-    (opt.Adam, dict(lr=0.1, betas=0.9), TypeError),
-    (opt.Adam, dict(lr=0.1, betas=(0.9, None)), TypeError),
-    (opt.Adam, dict(lr=None), TypeError),
-    (opt.Adam, dict(lr=0.1, amsgrad="no"), TypeError),
-    (opt.AdamW, dict(lr=0.1, weight_decay=float("inf")), ValueError),
-    (opt.AdamW, dict(lr=0.1, eps=-1.0), ValueError),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, error",
+    [
+        (opt.SGD, dict(lr=-0.1), ValueError),
+        (opt.SGD, dict(lr="0.1"), TypeError),
+        (opt.SGD, dict(lr=0.1, momentum=1.0), ValueError),
+        (opt.SGD, dict(lr=0.1, momentum=-0.5), ValueError),
+        (opt.SGD, dict(lr=0.1, nesterov=True), ValueError),
+        (opt.SGD, dict(lr=0.1, nesterov="yes"), TypeError),
+        (opt.SGD, dict(lr=float("nan")), ValueError),
+        (opt.SGD, dict(lr=0.1, weight_decay=-1e-4), ValueError),
+        (opt.Adagrad, dict(lr=0.1, eps=-1e-10), ValueError),
+        (opt.Adagrad, dict(lr=0.1, initial_accumulator_value=-1.0), ValueError),
+        (opt.RMSProp, dict(lr=0.1, alpha=1.0), ValueError),
+        (opt.RMSProp, dict(lr=0.1, centered=1), TypeError),
+        (opt.Adam, dict(lr=0.1, betas=(0.9, 1.0)), ValueError),
+        (opt.Adam, dict(lr=0.1, betas=(1.1, 0.999)), ValueError),
+        (opt.Adam, dict(lr=0.1, betas=0.9), TypeError),
+        (opt.Adam, dict(lr=0.1, betas=(0.9, None)), TypeError),
+        (opt.Adam, dict(lr=None), TypeError),
+        (opt.Adam, dict(lr=0.1, amsgrad="no"), TypeError),
+        (opt.AdamW, dict(lr=0.1, weight_decay=float("inf")), ValueError),
+        (opt.AdamW, dict(lr=0.1, eps=-1.0), ValueError),
+    ],
+)
 def test_bad_hyper_parameters_are_refused_clearly(cls, kwargs, error):
     w = torch.zeros(2, requires_grad=True)
     with pytest.raises(error) as info:
@@ -270,7 +301,7 @@ def test_optimize_path_equals_hand_written_gradient_descent():
     xy = np.array(opt.SURFACES["bowl"].start)
     expected = [xy.copy()]
     for _ in range(steps):
-        xy = xy - lr * np.array([xy[0] / 10, 2 * xy[1]])   # gradient of x²/20 + y²
+        xy = xy - lr * np.array([xy[0] / 10, 2 * xy[1]])  # gradient of x²/20 + y²
         expected.append(xy.copy())
     np.testing.assert_allclose(path, np.array(expected), rtol=1e-12)
 

@@ -27,8 +27,7 @@ from course_utils.perceptron import (
 
 
 def separable_blobs(seed: int = 0, n: int = 80) -> tuple[np.ndarray, np.ndarray]:
-    X, y = make_blobs(n_samples=n, centers=[[-2, -1], [2, 1.5]], cluster_std=0.8,
-                      random_state=seed)
+    X, y = make_blobs(n_samples=n, centers=[[-2, -1], [2, 1.5]], cluster_std=0.8, random_state=seed)
     svm = SVC(kernel="linear", C=1e6).fit(X, y)
     assert svm.score(X, y) == 1.0, "test data must be separable"
     return X, y
@@ -140,8 +139,9 @@ def test_mistake_bound_holds(seed):
     assert gamma > 0
     for order_seed in range(3):
         for lr in (0.01, 1.0):
-            res = train_perceptron(X, y, lr=lr, max_epochs=10_000,
-                                   rng=np.random.default_rng(order_seed))
+            res = train_perceptron(
+                X, y, lr=lr, max_epochs=10_000, rng=np.random.default_rng(order_seed)
+            )
             assert res.converged
             assert res.n_updates <= bound
 

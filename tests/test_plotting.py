@@ -57,8 +57,9 @@ def test_decision_boundary_rejects_bad_shapes():
 
 
 def test_heatmap_accepts_tensors_and_checks_labels():
-    ax = plotting.heatmap(torch.eye(3), row_labels=list("abc"), col_labels=list("xyz"),
-                          annotate=True)
+    ax = plotting.heatmap(
+        torch.eye(3), row_labels=list("abc"), col_labels=list("xyz"), annotate=True
+    )
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
     assert len(ax.texts) == 9
     with pytest.raises(ValueError, match="2-D"):
@@ -116,8 +117,12 @@ def test_figure_png_is_a_smaller_palette_image_that_looks_the_same():
 
     from PIL import Image
 
-    ax = plotting.plot_loss_curves({"train": np.linspace(3, 1, 200) + np.sin(np.arange(200)),
-                                    "validation": np.linspace(3.2, 1.4, 200)})
+    ax = plotting.plot_loss_curves(
+        {
+            "train": np.linspace(3, 1, 200) + np.sin(np.arange(200)),
+            "validation": np.linspace(3.2, 1.4, 200),
+        }
+    )
     full = io.BytesIO()
     ax.figure.canvas.print_figure(full, format="png", dpi=ax.figure.dpi, bbox_inches="tight")
     small = plotting._figure_png(ax.figure)

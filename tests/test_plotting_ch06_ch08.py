@@ -15,8 +15,9 @@ from course_utils.plotting.ch08 import similarity_heatmap  # noqa: E402
 
 def test_weight_distributions_draws_one_histogram_per_penalty():
     rng = np.random.default_rng(0)
-    ax = weight_distributions({"L1": np.r_[np.zeros(80), rng.normal(size=20)],
-                               "L2": rng.normal(size=100)})
+    ax = weight_distributions(
+        {"L1": np.r_[np.zeros(80), rng.normal(size=20)], "L2": rng.normal(size=100)}
+    )
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["L1", "L2"] and ax.get_xlabel() == "weight"
     plt.close("all")

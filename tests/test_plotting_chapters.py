@@ -18,6 +18,7 @@ from course_utils.plotting.ch02 import plot_perceptron_state, plot_progression  
 from course_utils.plotting.ch03 import plot_logistic_snapshot  # noqa: E402
 from course_utils.plotting.ch04 import draw_network  # noqa: E402
 from course_utils.plotting.ch07 import plot_race  # noqa: E402
+from course_utils.plotting.ch10 import plot_ladder  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -30,9 +31,11 @@ def test_algorithm_modules_do_not_import_matplotlib():
     import subprocess
     import sys
 
-    code = ("import sys\nimport course_utils.linear, course_utils.perceptron, "
-            "course_utils.logistic, course_utils.mlp, course_utils.optimizers\n"
-            "print('matplotlib' in sys.modules)")
+    code = (
+        "import sys\nimport course_utils.linear, course_utils.perceptron, "
+        "course_utils.logistic, course_utils.mlp, course_utils.optimizers\n"
+        "print('matplotlib' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -47,8 +50,9 @@ def test_plot_gd_run_draws_the_histories():
     mean, std = linear.zscore_fit(X)
     Xb = linear.add_bias_column(linear.zscore_apply(X, mean, std))
     fig, ax = plt.subplots()
-    ax_out, run = plot_gd_run(Xb[:200], y[:200], Xb[200:], y[200:], lr=0.1, epochs=30,
-                              optimum=0.1, ax=ax)
+    ax_out, run = plot_gd_run(
+        Xb[:200], y[:200], Xb[200:], y[200:], lr=0.1, epochs=30, optimum=0.1, ax=ax
+    )
     assert ax_out is ax
     train_line, val_line = ax.get_lines()[:2]
     assert np.allclose(train_line.get_ydata(), run.train_loss)
@@ -63,11 +67,11 @@ def test_plot_gd_run_draws_the_histories():
 
 
 def test_perceptron_pictures_draw():
-    X, y = make_blobs(n_samples=20, centers=[[-2, -1], [2, 1.5]], cluster_std=0.8,
-                      random_state=0)
+    X, y = make_blobs(n_samples=20, centers=[[-2, -1], [2, 1.5]], cluster_std=0.8, random_state=0)
     res = train_perceptron(X, y, lr=0.1)
-    ax = plot_perceptron_state(X, y, res.w, res.b, highlight=0, title="t",
-                               previous=([1.0, 0.0], 0.0))
+    ax = plot_perceptron_state(
+        X, y, res.w, res.b, highlight=0, title="t", previous=([1.0, 0.0], 0.0)
+    )
     assert ax.get_title() == "t"
     assert any(c.get_label() == "label 1" for c in ax.collections)
     ax = plot_progression(X, y, res.lines, max_dotted=3)
@@ -128,3 +132,28 @@ def test_plot_race_refuses_bad_input():
         plot_race("bowl", {})
     with pytest.raises(ValueError, match="unknown surface"):
         plot_race("saddle", {"SGD": np.zeros((2, 2))})
+
+
+# ---------------------------------------------------------------- 10
+
+
+def test_plot_ladder_draws_one_bar_per_rung_and_one_curve_per_trained_rung():
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {
+            "rung": ["uniform", "bigram counts", "one head", "LSTM"],
+            "kind": ["counts", "counts", "transformer pieces", "LSTM"],
+            "validation loss": [4.17, 2.48, 2.3, 2.0],
+        }
+    )
+    curves = {
+        "one head": [{"step": 0, "val": 4.2}, {"step": 10, "val": 2.3}],
+        "LSTM": [{"step": 0, "val": 4.2}, {"step": 10, "val": 2.0}],
+    }
+    fig = plot_ladder(table, curves)
+    bars, lines = fig.axes[:2]
+    heights = sorted(round(p.get_width(), 2) for p in bars.patches if p.get_width() > 0)
+    assert heights == [2.0, 2.3, 2.48, 4.17]
+    assert [line.get_label() for line in lines.get_lines()] == ["one head", "LSTM"]
+    assert list(lines.get_lines()[1].get_ydata()) == [4.2, 2.0]

@@ -117,7 +117,8 @@ def test_bad_fast_switch_stops_a_notebook_import_clearly(monkeypatch):
         runtime.pick(full=1, fast=2)
     assert runtime.switch_problems() == [
         "COURSE_FAST='maybe' is not understood; allowed: 1, true, yes, on, 0, false, no, off "
-        "(or unset)"]
+        "(or unset)"
+    ]
     monkeypatch.setenv("COURSE_FAST", "Yes")
     assert course_utils.FAST is True and runtime.switch_problems() == []
 

@@ -69,8 +69,12 @@ def test_no_broken_internal_link_or_missing_image(site):
             target = page if not parts.path else (page.parent / unquote(parts.path)).resolve()
             if not target.is_file() or target.stat().st_size == 0:
                 broken.append(f"{page.name}: {url}")
-            elif parts.fragment and target.suffix == ".html" and target.name in ids \
-                    and target.name not in {"genindex.html", "search.html"}:
+            elif (
+                parts.fragment
+                and target.suffix == ".html"
+                and target.name in ids
+                and target.name not in {"genindex.html", "search.html"}
+            ):
                 if unquote(parts.fragment) not in ids[target.name]:
                     broken.append(f"{page.name}: {url} (no such anchor)")
     assert not broken, broken[:10]
@@ -79,8 +83,13 @@ def test_no_broken_internal_link_or_missing_image(site):
 def test_plots_and_offline_assets(site):
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
-        n_images = sum(1 for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-                       if {"image/png", "image/jpeg", "image/svg+xml"} & set(o.get("data", {})))
+        n_images = sum(
+            1
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.get("outputs", [])
+            if {"image/png", "image/jpeg", "image/svg+xml"} & set(o.get("data", {}))
+        )
         html = _page(site, f"{path.stem}.html")
         assert len(re.findall(r'<img [^>]*src="_images/', html)) >= n_images
         assets = re.findall(r"<script\b[^>]*>", html) + re.findall(r"<link\b[^>]*>", html)
@@ -94,8 +103,9 @@ def test_maths_is_left_to_mathjax_and_no_raw_dollars(site):
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         html = _page(site, f"{path.stem}.html")
-        has_maths = any(c.cell_type == "markdown" and "$" in c.source.replace("\\$", "")
-                        for c in nb.cells)
+        has_maths = any(
+            c.cell_type == "markdown" and "$" in c.source.replace("\\$", "") for c in nb.cells
+        )
         if has_maths:
             assert '<span class="math notranslate nohighlight">' in html
             assert "_static/mathjax/tex-chtml.js" in html
@@ -107,15 +117,20 @@ def test_widget_cells_show_their_static_picture(site):
     seen = 0
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
-        n_widgets = sum(1 for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-                        if build_site.WIDGET_MIME in o.get("data", {}))
+        n_widgets = sum(
+            1
+            for c in nb.cells
+            if c.cell_type == "code"
+            for o in c.get("outputs", [])
+            if build_site.WIDGET_MIME in o.get("data", {})
+        )
         html = _page(site, f"{path.stem}.html")
         assert "children=(" not in html  # no text fallback of a widget without its state
         cells = html.split('<div class="cell docutils container')
         with_note = [i for i, cell in enumerate(cells) if 'class="widget-note"' in cell]
         assert len(with_note) == n_widgets
         for i in with_note:  # a static picture (plot or text) in its cell or a neighbour
-            near = cells[i - 1:i + 2]
+            near = cells[i - 1 : i + 2]
             assert any("<img " in c or "output stream" in c for c in near), path.stem
         seen += n_widgets
     assert seen > 0
@@ -171,11 +186,16 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.mark.skipif(_chromium() is None, reason="no Chromium here (.ci/run installs it: "
-                    "apt-get install chromium)")
+@pytest.mark.skipif(
+    _chromium() is None, reason="no Chromium here (.ci/run installs it: apt-get install chromium)"
+)
 def test_pages_render_in_headless_chromium(site, tmp_path):
-    with_both = [p for p in NOTEBOOKS if '<img ' in _page(site, f"{p.stem}.html")
-                 and "span class=\"math" in _page(site, f"{p.stem}.html")]
+    with_both = [
+        p
+        for p in NOTEBOOKS
+        if "<img " in _page(site, f"{p.stem}.html")
+        and 'span class="math' in _page(site, f"{p.stem}.html")
+    ]
     assert with_both
     chosen = sorted({with_both[0], with_both[len(with_both) // 2], with_both[-1]})
     pages = [f"{p.stem}.html" for p in chosen]
@@ -186,11 +206,24 @@ def test_pages_render_in_headless_chromium(site, tmp_path):
     url = f"http://127.0.0.1:{server.server_address[1]}/_probe.html?pages={','.join(pages)}"
     try:
         result = subprocess.run(
-            [_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-             "--disable-background-networking", "--disable-component-update", "--no-first-run",
-             "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
-             "--virtual-time-budget=60000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=240)
+            [
+                _chromium(),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-dev-shm-usage",
+                f"--user-data-dir={tmp_path / 'profile'}",
+                "--virtual-time-budget=60000",
+                "--dump-dom",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
     finally:
         server.shutdown()
     match = re.search(r'<pre id="result">(.*?)</pre>', result.stdout, re.S)

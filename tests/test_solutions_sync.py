@@ -39,7 +39,9 @@ def _imports(tree: ast.Module) -> dict[str, str]:
 
 
 def _targets(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return {
+        n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+    }
 
 
 def bound_names(tree: ast.Module) -> set[str]:
@@ -58,15 +60,19 @@ def bound_names(tree: ast.Module) -> set[str]:
             if isinstance(node, ast.For):
                 names |= _targets(node.target)
             if isinstance(node, ast.With):
-                names |= set().union(*(_targets(i.optional_vars) for i in node.items
-                                       if i.optional_vars is not None))
+                names |= set().union(
+                    *(_targets(i.optional_vars) for i in node.items if i.optional_vars is not None)
+                )
             stack.extend(ast.iter_child_nodes(node))
     return names
 
 
 def _cases() -> list[tuple[Path, object]]:
-    return [(path, call) for path in NOTEBOOKS
-            for call in sync_solutions.exercise_checks(nbformat.read(path, as_version=4))]
+    return [
+        (path, call)
+        for path in NOTEBOOKS
+        for call in sync_solutions.exercise_checks(nbformat.read(path, as_version=4))
+    ]
 
 
 CASES = _cases()
@@ -75,8 +81,10 @@ CASES = _cases()
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_solution_cells_are_generated_from_the_exercises(path):
     stale = sync_solutions.differences(path)
-    assert not stale, (f"{path.name}: the solution cells of {', '.join(stale)} differ from "
-                       f"Exercise.solution; run python tools/sync_solutions.py {path.relative_to(ROOT)}")
+    assert not stale, (
+        f"{path.name}: the solution cells of {', '.join(stale)} differ from "
+        f"Exercise.solution; run python tools/sync_solutions.py {path.relative_to(ROOT)}"
+    )
 
 
 def test_every_exercise_has_a_check_cell_in_its_notebook():
@@ -93,7 +101,8 @@ def test_solution_defines_the_checked_name(path, call):
     bound = bound_names(_parse(solution))
     assert call.argument in bound, (
         f"the solution of {call.key} must define {call.argument!r} (the name its check cell in "
-        f"{path.name} passes); it defines {sorted(bound)}")
+        f"{path.name} passes); it defines {sorted(bound)}"
+    )
     from course_utils.exercises import all_exercises
 
     namespace: dict = {}
@@ -115,5 +124,7 @@ def test_solution_never_rebinds_a_notebook_import(path, call):
     tree = _parse(sync_solutions.solution_code(call.key))
     same_import = {n for n, what in _imports(tree).items() if imported.get(n) == what}
     clashes = sorted((bound_names(tree) & set(imported)) - same_import)
-    assert not clashes, (f"the solution of {call.key} rebinds {clashes}, which {path.name} "
-                         "imported; give its own definitions other names")
+    assert not clashes, (
+        f"the solution of {call.key} rebinds {clashes}, which {path.name} "
+        "imported; give its own definitions other names"
+    )

@@ -40,20 +40,29 @@ def synthetic_notebook() -> nbformat.NotebookNode:
     cells = [
         md("# 99 · A test notebook\n\nIntro."),
         code("import numpy as np\nfrom course_utils.exercises import ch00, ch03"),
-        code("answer = ...  # a number\n\nch03.batch_cross_entropy.check(answer)\n"
-             "# ch03.batch_cross_entropy.hint()       # a nudge\n"
-             "# ch03.batch_cross_entropy.solution()   # one correct answer"),
+        code(
+            "answer = ...  # a number\n\nch03.batch_cross_entropy.check(answer)\n"
+            "# ch03.batch_cross_entropy.hint()       # a nudge\n"
+            "# ch03.batch_cross_entropy.solution()   # one correct answer"
+        ),
         solution,
-        code("def sigmoid_mine(z):\n    ...  # your code here\n\n\nch03.sigmoid.check(sigmoid_mine)"),
-        md("<details><summary>Solution</summary>\n\n```python\ndef sigmoid_mine(z):\n"
-           "    return 1 / (1 + np.exp(-z))\n```\n</details>"),
-        code("def to_fahrenheit(celsius):\n    ...  # your code here\n\n\n"
-             "ch00.to_fahrenheit.check(to_fahrenheit)"),  # no solution cell: the Exercise's
+        code(
+            "def sigmoid_mine(z):\n    ...  # your code here\n\n\nch03.sigmoid.check(sigmoid_mine)"
+        ),
+        md(
+            "<details><summary>Solution</summary>\n\n```python\ndef sigmoid_mine(z):\n"
+            "    return 1 / (1 + np.exp(-z))\n```\n</details>"
+        ),
+        code(
+            "def to_fahrenheit(celsius):\n    ...  # your code here\n\n\n"
+            "ch00.to_fahrenheit.check(to_fahrenheit)"
+        ),  # no solution cell: the Exercise's
         code("# NBVAL_CHECK_OUTPUT\nch00.average.check((2 + 4 + 9) / 2)"),  # a demonstration
         code("print('hello')", outputs=[nbformat.v4.new_output("stream", text="hello\n")]),
     ]
     cells[3].source = cells[3].source.format(
-        "answer = -(np.log(0.9) + np.log(0.4) + np.log(0.7)) / 3")
+        "answer = -(np.log(0.9) + np.log(0.4) + np.log(0.7)) / 3"
+    )
     for i in (3, 5):
         cells[i].metadata["tags"] = ["solution"]
     return nbformat.v4.new_notebook(cells=cells)
@@ -109,8 +118,12 @@ def test_student_stubs_fail_and_reference_solutions_pass(capsys):
     out = capsys.readouterr().out
     assert "Traceback" not in out and out.count("❌") == 3
     filled = "\n".join
-    assert _grade(nb, lambda s: filled(x for x in s.splitlines()
-                                       if x.strip() not in (se.BEGIN, se.END))) == [True] * 3
+    assert (
+        _grade(
+            nb, lambda s: filled(x for x in s.splitlines() if x.strip() not in (se.BEGIN, se.END))
+        )
+        == [True] * 3
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -142,21 +155,28 @@ def test_withheld_package_keeps_checks_and_hints(tmp_path):
             for kw in getattr(node, "keywords", []):
                 if kw.arg == "solution":
                     assert isinstance(kw.value, ast.Constant) and kw.value.value == se.WITHHELD
-    probe = ("from course_utils.exercises import ch03\n"
-             "import course_utils, sys\n"
-             "assert course_utils.__file__.startswith(sys.argv[1]), course_utils.__file__\n"
-             "ch03.sigmoid.check(None)\n"
-             "ch03.sigmoid.hint()\n"
-             "ch03.sigmoid.solution()\n"
-             "import importlib, pkgutil, course_utils.exercises as pkg\n"
-             "from course_utils.checks import Exercise\n"
-             "mods = [importlib.import_module(f'{pkg.__name__}.{m.name}')\n"
-             "        for m in pkgutil.iter_modules(pkg.__path__)]\n"
-             "exs = [e for m in mods for e in vars(m).values() if isinstance(e, Exercise)]\n"
-             f"assert exs and all(e.solution_code == {se.WITHHELD!r} for e in exs)\n")
+    probe = (
+        "from course_utils.exercises import ch03\n"
+        "import course_utils, sys\n"
+        "assert course_utils.__file__.startswith(sys.argv[1]), course_utils.__file__\n"
+        "ch03.sigmoid.check(None)\n"
+        "ch03.sigmoid.hint()\n"
+        "ch03.sigmoid.solution()\n"
+        "import importlib, pkgutil, course_utils.exercises as pkg\n"
+        "from course_utils.checks import Exercise\n"
+        "mods = [importlib.import_module(f'{pkg.__name__}.{m.name}')\n"
+        "        for m in pkgutil.iter_modules(pkg.__path__)]\n"
+        "exs = [e for m in mods for e in vars(m).values() if isinstance(e, Exercise)]\n"
+        f"assert exs and all(e.solution_code == {se.WITHHELD!r} for e in exs)\n"
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], cwd=tmp_path,
-                            capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     assert "❌" in result.stdout and "Hint 1/" in result.stdout
     assert "stay with the teacher" in result.stdout and "def " not in result.stdout
@@ -229,8 +249,11 @@ def test_course_commands_and_teaching_tools_stamp(tmp_path, monkeypatch):
     python = tmp_path / "venv" / "bin" / "python"
     python.parent.mkdir(parents=True)
     calls = []
-    monkeypatch.setattr(course.subprocess, "run",
-                        lambda cmd, **kw: calls.append(cmd) or subprocess.CompletedProcess(cmd, 0))
+    monkeypatch.setattr(
+        course.subprocess,
+        "run",
+        lambda cmd, **kw: calls.append(cmd) or subprocess.CompletedProcess(cmd, 0),
+    )
     course.ensure_teach_tools(python, locked=True)  # installs once...
     assert len(calls) == 1 and "-r" in calls[0] and str(course.TEACH_REQUIREMENTS) in calls[0]
     assert str(course.CONSTRAINTS) in calls[0]

@@ -35,10 +35,16 @@ def _notebook(tmp_path, *, stale_text="x = 1", extra_after_details=""):
         nbformat.v4.new_code_cell("answer = ...\n\nch90.mean.check(answer)"),
         nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nch90.mean.check(7 / 2)"),  # a demo
         nbformat.v4.new_code_cell("ch90.mean.hint()"),
-        _md("<details><summary>Solution</summary>\n\n```python\n" + stale_text +
-            "\n```\n</details>" + extra_after_details, tags=["solution"]),
-        nbformat.v4.new_code_cell("def double_mine(x):\n    ...\n\n\nch90.double.check(double_mine)\n"
-                                  "# ch90.double.hint()"),
+        _md(
+            "<details><summary>Solution</summary>\n\n```python\n"
+            + stale_text
+            + "\n```\n</details>"
+            + extra_after_details,
+            tags=["solution"],
+        ),
+        nbformat.v4.new_code_cell(
+            "def double_mine(x):\n    ...\n\n\nch90.double.check(double_mine)\n# ch90.double.hint()"
+        ),
         _md("## Next section"),
     ]
     path = tmp_path / "90_demo.ipynb"
@@ -50,7 +56,9 @@ def test_finds_one_check_cell_per_exercise(tmp_path):
     nb = nbformat.read(_notebook(tmp_path), as_version=4)
     calls = tool.exercise_checks(nb)
     assert [(c.index, c.key, c.argument) for c in calls] == [
-        (2, "ch90.mean", "answer"), (6, "ch90.double", "double_mine")]
+        (2, "ch90.mean", "answer"),
+        (6, "ch90.double", "double_mine"),
+    ]
 
 
 def test_check_mode_lists_stale_notebooks_and_changes_nothing(tmp_path, capsys):
@@ -67,8 +75,11 @@ def test_sync_rewrites_existing_cell_and_creates_missing_one(tmp_path, capsys):
     assert tool.main([str(path)]) == 0
     nb = nbformat.read(path, as_version=4)
     sources = [c.source for c in nb.cells]
-    assert sources[5] == ("<details><summary>Solution</summary>\n\n```python\n"
-                          + SOLUTIONS["ch90.mean"] + "\n```\n</details>")
+    assert sources[5] == (
+        "<details><summary>Solution</summary>\n\n```python\n"
+        + SOLUTIONS["ch90.mean"]
+        + "\n```\n</details>"
+    )
     assert nb.cells[5].metadata["tags"] == ["solution"]
     assert nb.cells[7].cell_type == "markdown" and nb.cells[7].metadata["tags"] == ["solution"]
     assert "return 2 * x  # twice the input" in nb.cells[7].source  # right after its check cell

@@ -126,9 +126,9 @@ def test_dropout_matches_nn_dropout_expectations():
     ref = torch.nn.Dropout(p).train()(torch.tensor(x)).numpy()
     for out in (ours, ref):
         kept = out != 0
-        assert abs(1 - kept.mean() - p) < 0.01                # about p of the units are off
-        assert np.allclose(out[kept], 2.0 / (1 - p))          # the rest are scaled by 1/(1-p)
-        assert abs(out.mean() - 2.0) < 0.02                   # so the expected value is unchanged
+        assert abs(1 - kept.mean() - p) < 0.01  # about p of the units are off
+        assert np.allclose(out[kept], 2.0 / (1 - p))  # the rest are scaled by 1/(1-p)
+        assert abs(out.mean() - 2.0) < 0.02  # so the expected value is unchanged
     assert np.array_equal(mask, ours != 0)
     out, mask = R.dropout(x, p, np.random.default_rng(0), training=False)
     assert np.array_equal(out, x) and mask.all()
@@ -212,8 +212,9 @@ def test_train_model_lowers_the_loss_and_records_histories():
     assert hist["stopped_epoch"] == 60
     with torch.no_grad():
         xt = torch.tensor(_curve_data()[0], dtype=torch.float32)
-        final = float(torch.nn.functional.mse_loss(model(xt)[:, 0],
-                                                   torch.tensor(_curve_data()[1]).float()))
+        final = float(
+            torch.nn.functional.mse_loss(model(xt)[:, 0], torch.tensor(_curve_data()[1]).float())
+        )
     assert np.isclose(final, hist["train"][-1], rtol=1e-5)
 
 
@@ -225,8 +226,9 @@ def test_weight_decay_in_the_loop_is_adamw_on_weights_and_spares_biases():
     T.train_model(ours, *data, optimizer="adam", lr=0.01, epochs=5, weight_decay=0.3)
     weights = [p for p in ref.parameters() if p.ndim == 2]
     biases = [p for p in ref.parameters() if p.ndim == 1]
-    opt = torch.optim.AdamW([{"params": weights, "weight_decay": 0.3},
-                             {"params": biases, "weight_decay": 0.0}], lr=0.01)
+    opt = torch.optim.AdamW(
+        [{"params": weights, "weight_decay": 0.3}, {"params": biases, "weight_decay": 0.0}], lr=0.01
+    )
     X, y = (torch.tensor(a, dtype=torch.float32) for a in data[:2])
     for _ in range(5):
         opt.zero_grad()
@@ -285,11 +287,20 @@ def test_train_model_classification_losses():
     X, y = make_moons(n_samples=200, noise=0.2, random_state=0)
     Xt, Xv, yt, yv = L.train_val_split(X, y.astype(float), val_fraction=0.5, seed=0)
     torch.manual_seed(0)
-    hist = T.train_model(T.make_mlp(2, [16]), Xt, yt, Xv, yv, loss="bce", epochs=50, lr=0.05,
-                         batch_size=16)
+    hist = T.train_model(
+        T.make_mlp(2, [16]), Xt, yt, Xv, yv, loss="bce", epochs=50, lr=0.05, batch_size=16
+    )
     assert hist["validation"][-1] < 0.4
-    hist = T.train_model(T.make_mlp(2, [16], 2), Xt, yt.astype(int), Xv, yv.astype(int),
-                         loss="cross_entropy", epochs=30, lr=0.05)
+    hist = T.train_model(
+        T.make_mlp(2, [16], 2),
+        Xt,
+        yt.astype(int),
+        Xv,
+        yv.astype(int),
+        loss="cross_entropy",
+        epochs=30,
+        lr=0.05,
+    )
     assert hist["validation"][-1] < hist["validation"][0]
 
 
@@ -299,8 +310,9 @@ def test_train_model_classification_losses():
 def test_landscape_gradients_match_finite_differences():
     x = np.linspace(-5, 5, 21)
     eps = 1e-6
-    assert np.allclose(D.bumpy_grad(x), (D.bumpy(x + eps) - D.bumpy(x - eps)) / (2 * eps),
-                       atol=1e-6)
+    assert np.allclose(
+        D.bumpy_grad(x), (D.bumpy(x + eps) - D.bumpy(x - eps)) / (2 * eps), atol=1e-6
+    )
     p = np.array([[0.3, -0.7], [1.2, 0.4]])
     num = np.zeros_like(p)
     for j in range(2):
@@ -318,9 +330,9 @@ def test_descend_finds_a_local_minimum_like_scipy():
         ref = minimize(lambda w: float(D.bumpy(w[0])), [start], method="BFGS").x
         assert np.allclose(end, ref, atol=1e-4)
     path = D.descend(D.saddle_grad, np.array([1.0, 0.0]), lr=0.1, steps=300)
-    assert np.allclose(path[-1], [0.0, 0.0], atol=1e-6)       # exactly on the ridge: stuck
+    assert np.allclose(path[-1], [0.0, 0.0], atol=1e-6)  # exactly on the ridge: stuck
     path = D.descend(D.saddle_grad, np.array([1.0, 1e-6]), lr=0.1, steps=400)
-    assert np.allclose(path[-1], [0.0, 1.0], atol=1e-4)       # a nudge: escapes to a minimum
+    assert np.allclose(path[-1], [0.0, 1.0], atol=1e-4)  # a nudge: escapes to a minimum
 
 
 # ------------------------------------------------------------------------------------ GD variants
@@ -370,8 +382,15 @@ def test_schedules_match_torch_schedulers():
 def test_decay_helps_stochastic_gradient_descent():
     X, y, _ = O.make_sparse_regression(200, 5, 5, noise=0.5, seed=0)
     const = D.minibatch_gd(X, y, batch_size=1, epochs=30, lr=0.05, seed=1)
-    decay = D.minibatch_gd(X, y, batch_size=1, epochs=30, lr=0.05, seed=1,
-                           schedule=lambda e: D.exponential_decay(0.05, e, gamma=0.8))
+    decay = D.minibatch_gd(
+        X,
+        y,
+        batch_size=1,
+        epochs=30,
+        lr=0.05,
+        seed=1,
+        schedule=lambda e: D.exponential_decay(0.05, e, gamma=0.8),
+    )
     assert decay["loss"][-1] < const["loss"][-1]
     assert np.allclose(decay["lr"], 0.05 * 0.8 ** np.arange(30))
 
@@ -397,28 +416,46 @@ def test_momentum_recursive_equals_explicit_and_torch_sgd():
     assert np.allclose(D.momentum_recursive(grads, 0.0), grads)
 
 
-
-
 # ------------------------------------------------------------------------------------ bad input
 
 
 def test_train_model_refuses_targets_that_would_be_truncated_or_broadcast():
     X = np.random.default_rng(0).normal(size=(6, 2))
     with pytest.raises(ValueError, match="integer class labels"):
-        T.train_model(T.make_mlp(2, [4], 3), X, [0, 0.5, 1, 2, 0, 1], X, [0, 1, 2, 0, 1, 2],
-                      loss="cross_entropy", epochs=1)
+        T.train_model(
+            T.make_mlp(2, [4], 3),
+            X,
+            [0, 0.5, 1, 2, 0, 1],
+            X,
+            [0, 1, 2, 0, 1, 2],
+            loss="cross_entropy",
+            epochs=1,
+        )
     with pytest.raises(ValueError, match="integer class labels"):
-        T.train_model(T.make_mlp(2, [4], 3), X, [0, 3, 1, 2, 0, 1], X, [0, 1, 2, 0, 1, 2],
-                      loss="cross_entropy", epochs=1)
+        T.train_model(
+            T.make_mlp(2, [4], 3),
+            X,
+            [0, 3, 1, 2, 0, 1],
+            X,
+            [0, 1, 2, 0, 1, 2],
+            loss="cross_entropy",
+            epochs=1,
+        )
     with pytest.raises(ValueError, match="one target column per model output"):
         T.train_model(T.make_mlp(2, [4], 3), X, np.ones(6), X, np.ones(6), loss="mse", epochs=1)
     with pytest.raises(ValueError, match="between 0 and 1"):
-        T.train_model(T.make_mlp(2, [4]), X, np.full(6, 2.0), X, np.ones(6), loss="bce",
-                      epochs=1)
+        T.train_model(T.make_mlp(2, [4]), X, np.full(6, 2.0), X, np.ones(6), loss="bce", epochs=1)
     hist = T.train_model(T.make_mlp(2, [4], 3), X, np.ones((6, 3)), X, np.ones((6, 3)), epochs=2)
     assert len(hist["train"]) == 2
-    hist = T.train_model(T.make_mlp(2, [4], 3), X, np.array([0.0, 1, 2, 0, 1, 2]), X,
-                         [0, 1, 2, 0, 1, 2], loss="cross_entropy", epochs=2)
+    hist = T.train_model(
+        T.make_mlp(2, [4], 3),
+        X,
+        np.array([0.0, 1, 2, 0, 1, 2]),
+        X,
+        [0, 1, 2, 0, 1, 2],
+        loss="cross_entropy",
+        epochs=2,
+    )
     assert len(hist["validation"]) == 2
 
 
@@ -433,20 +470,33 @@ def test_train_model_refuses_targets_that_would_be_truncated_or_broadcast():
         (lambda: T.make_mlp(2, [8], dropout=1.5), ValueError),
         (lambda: T.make_mlp(2, [8], activation="softsign"), ValueError),
         (lambda: T.train_model("model", [[1.0]], [1.0], [[1.0]], [1.0]), ValueError),
-        (lambda: T.train_model(T.make_mlp(1, [2]), [[1.0]], [1.0], [[1.0]], [1.0], loss="l1"),
-         ValueError),
-        (lambda: T.train_model(T.make_mlp(1, [2]), [[1.0]], [1.0], [[1.0]], [1.0],
-                               optimizer="rmsprop"), ValueError),
-        (lambda: T.train_model(T.make_mlp(1, [2]), [[1.0], [2.0]], [1.0], [[1.0]], [1.0]),
-         ValueError),
-        (lambda: T.train_model(T.make_mlp(1, [2]), [[np.nan]], [1.0], [[1.0]], [1.0]),
-         ValueError),
-        (lambda: D.minibatch_gd(np.ones((4, 2)), np.ones(4), batch_size=5, epochs=1, lr=0.1),
-         ValueError),
-        (lambda: D.minibatch_gd(np.ones(4), np.ones(4), batch_size=1, epochs=1, lr=0.1),
-         ValueError),
-        (lambda: D.minibatch_gd(np.eye(4) * 100, np.ones(4), batch_size=4, epochs=200, lr=10.0),
-         FloatingPointError),
+        (
+            lambda: T.train_model(T.make_mlp(1, [2]), [[1.0]], [1.0], [[1.0]], [1.0], loss="l1"),
+            ValueError,
+        ),
+        (
+            lambda: T.train_model(
+                T.make_mlp(1, [2]), [[1.0]], [1.0], [[1.0]], [1.0], optimizer="rmsprop"
+            ),
+            ValueError,
+        ),
+        (
+            lambda: T.train_model(T.make_mlp(1, [2]), [[1.0], [2.0]], [1.0], [[1.0]], [1.0]),
+            ValueError,
+        ),
+        (lambda: T.train_model(T.make_mlp(1, [2]), [[np.nan]], [1.0], [[1.0]], [1.0]), ValueError),
+        (
+            lambda: D.minibatch_gd(np.ones((4, 2)), np.ones(4), batch_size=5, epochs=1, lr=0.1),
+            ValueError,
+        ),
+        (
+            lambda: D.minibatch_gd(np.ones(4), np.ones(4), batch_size=1, epochs=1, lr=0.1),
+            ValueError,
+        ),
+        (
+            lambda: D.minibatch_gd(np.eye(4) * 100, np.ones(4), batch_size=4, epochs=200, lr=10.0),
+            FloatingPointError,
+        ),
     ],
 )
 def test_bad_input_raises_clear_errors(call, error):

@@ -13,8 +13,13 @@ def test_arrays_are_converted_from_lists_and_tensors():
 
 @pytest.mark.parametrize(
     ("value", "error", "phrase"),
-    [(None, TypeError, "None"), ("12", TypeError, "string"), ([1, "a"], TypeError, "numbers"),
-     ([np.nan], ValueError, "NaN"), ([np.inf], ValueError, "infinity")],
+    [
+        (None, TypeError, "None"),
+        ("12", TypeError, "string"),
+        ([1, "a"], TypeError, "numbers"),
+        ([np.nan], ValueError, "NaN"),
+        ([np.inf], ValueError, "infinity"),
+    ],
 )
 def test_bad_arrays(value, error, phrase):
     with pytest.raises(error, match=phrase):

@@ -28,9 +28,11 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 CONF_DIR = ROOT / "site"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-WIDGET_NOTE = ('<p class="widget-note"><em>Interactive widget: it runs live in JupyterLab '
-               '(<code>python3 course.py lab</code>). Next to it, the page shows what it draws at '
-               'its default settings.</em></p>')
+WIDGET_NOTE = (
+    '<p class="widget-note"><em>Interactive widget: it runs live in JupyterLab '
+    "(<code>python3 course.py lab</code>). Next to it, the page shows what it draws at "
+    "its default settings.</em></p>"
+)
 
 
 def course_notebooks() -> list[Path]:
@@ -53,7 +55,8 @@ def run_box(name: str) -> nbformat.NotebookNode:
         ":::{admonition} Run this notebook yourself\n:class: tip\n"
         f"Download {{download}}`{name} <{name}>`, or get the whole course and run "
         f"`python3 course.py lab`, then open `notebooks/{name}`. The outputs below come from a "
-        "full run; `COURSE_FAST=1` gives a quick, smaller run.\n:::")
+        "full run; `COURSE_FAST=1` gives a quick, smaller run.\n:::"
+    )
 
 
 def prepare(nb: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
@@ -120,8 +123,22 @@ def build(out: Path, notebooks: list[Path] | None = None, jobs: str = "auto") ->
     stage(src_dir, notebooks)
     if html.exists():
         shutil.rmtree(html)
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-j", jobs, "-c", str(CONF_DIR),
-           "-d", str(out / "doctrees"), str(src_dir), str(html)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sphinx",
+        "-b",
+        "html",
+        "-q",
+        "-j",
+        jobs,
+        "-c",
+        str(CONF_DIR),
+        "-d",
+        str(out / "doctrees"),
+        str(src_dir),
+        str(html),
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"sphinx failed:\n{result.stdout}\n{result.stderr}")
@@ -132,13 +149,19 @@ def build(out: Path, notebooks: list[Path] | None = None, jobs: str = "auto") ->
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="course.py site", description=__doc__.split("\n")[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "site",
-                        help="folder to build in (default: build/site; pages in OUT/html)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "build" / "site",
+        help="folder to build in (default: build/site; pages in OUT/html)",
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     html = build(args.out.resolve())
-    print(f"[site] built {len(course_notebooks())} notebook pages in "
-          f"{time.perf_counter() - start:.0f} s: open {html / 'index.html'}")
+    print(
+        f"[site] built {len(course_notebooks())} notebook pages in "
+        f"{time.perf_counter() - start:.0f} s: open {html / 'index.html'}"
+    )
     return 0
 
 

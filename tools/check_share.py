@@ -37,8 +37,12 @@ def _docstring_lines(tree: ast.AST) -> set[int]:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
-            if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                    and isinstance(body[0].value.value, str)):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 lines.update(range(body[0].lineno, body[0].end_lineno + 1))
     return lines
 
@@ -47,8 +51,10 @@ def _validation_names(tree: ast.AST) -> set[str]:
     """Names bound to functions of course_utils.validation by ``from ... import`` in this file."""
     names: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module in ("course_utils.validation",
-                                                                "validation"):
+        if isinstance(node, ast.ImportFrom) and node.module in (
+            "course_utils.validation",
+            "validation",
+        ):
             names.update(alias.asname or alias.name for alias in node.names)
     return names
 
@@ -80,8 +86,9 @@ def check_lines(tree: ast.AST, is_validation_module: bool) -> set[int]:
         elif isinstance(node, ast.Expr):
             if _is_helper_call(node.value, helpers):
                 lines.update(range(node.lineno, node.end_lineno + 1))
-        elif (is_validation_module and isinstance(node, ast.FunctionDef)
-              and _is_check_name(node.name)):
+        elif (
+            is_validation_module and isinstance(node, ast.FunctionDef) and _is_check_name(node.name)
+        ):
             lines.update(range(node.body[0].lineno, node.end_lineno + 1))
     return lines
 
@@ -92,7 +99,8 @@ def measure(path: Path) -> tuple[int, int]:
     tree = ast.parse(source)
     docs = _docstring_lines(tree)
     code = {
-        i for i, text in enumerate(source.splitlines(), start=1)
+        i
+        for i, text in enumerate(source.splitlines(), start=1)
         if text.strip() and not text.strip().startswith("#") and i not in docs
     }
     checks = check_lines(tree, path.name == "validation.py") & code

@@ -89,8 +89,12 @@ def _merge_streams(outputs: list) -> list:
     merged: list = []
     for out in outputs:
         prev = merged[-1] if merged else None
-        if (out.get("output_type") == "stream" and prev is not None
-                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+        if (
+            out.get("output_type") == "stream"
+            and prev is not None
+            and prev.get("output_type") == "stream"
+            and prev.get("name") == out.get("name")
+        ):
             prev["text"] = prev.get("text", "") + out.get("text", "")
         else:
             merged.append(out)
@@ -105,8 +109,12 @@ def _final_lines(text: str) -> str:
 def execute(path: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name=KERNEL_NAME,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name=KERNEL_NAME,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     clean(nb)
     set_metadata(nb, nb.metadata["language_info"])  # nbclient stored the kernel's own report
     nbformat.write(nb, path)
@@ -135,8 +143,10 @@ def main(argv: list[str]) -> int:
         return 2
     if metadata_only:
         changed = normalize_metadata(paths)
-        print(f"metadata fixed in {len(changed)} of {len(paths)} notebook(s)"
-              + "".join(f"\n  {p}" for p in changed))
+        print(
+            f"metadata fixed in {len(changed)} of {len(paths)} notebook(s)"
+            + "".join(f"\n  {p}" for p in changed)
+        )
         return 0
     os.environ.setdefault("COURSE_FAST", "0")
     os.environ.setdefault("COURSE_PROGRESS", "text")  # stored outputs show finished text bars

@@ -43,20 +43,28 @@ def _cells(entry: dict | None, data: dict) -> tuple[str, str, str, str]:
     """(machine, full-mode time, fast-mode time, key figures) of one notebook on one machine."""
     if not entry:
         return NOT_MEASURED, NOT_MEASURED, NOT_MEASURED, NOT_MEASURED
-    return (data["MEASURED_ON"][entry["on"]], entry.get("full") or NOT_MEASURED,
-            entry.get("fast") or NOT_MEASURED, entry.get("figures") or NOT_MEASURED)
+    return (
+        data["MEASURED_ON"][entry["on"]],
+        entry.get("full") or NOT_MEASURED,
+        entry.get("fast") or NOT_MEASURED,
+        entry.get("figures") or NOT_MEASURED,
+    )
 
 
 def notebook_cell(name: str, data: dict) -> str:
     """The markdown of the ``expected-results`` cell of notebook ``name``."""
     nb = data["NOTEBOOKS"][name]
-    lines = ["### What to expect on your machine", "",
-             f"This notebook {nb['does']}. Times are for running the whole notebook unless they say "
-             "otherwise; "
-             "figures come from a full-mode run (`COURSE_FAST=1` gives smaller ones). Your "
-             "machine will differ: these say roughly how long to plan for.", "",
-             "| machine | full mode | fast mode | key figures | measured on |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "### What to expect on your machine",
+        "",
+        f"This notebook {nb['does']}. Times are for running the whole notebook unless they say "
+        "otherwise; "
+        "figures come from a full-mode run (`COURSE_FAST=1` gives smaller ones). Your "
+        "machine will differ: these say roughly how long to plan for.",
+        "",
+        "| machine | full mode | fast mode | key figures | measured on |",
+        "|---|---|---|---|---|",
+    ]
     for key, label in data["MACHINES"].items():
         machine, full, fast, figures = _cells(nb.get(key), data)
         lines.append(f"| {label} | {full} | {fast} | {figures} | {machine} |")
@@ -68,8 +76,10 @@ def notebook_cell(name: str, data: dict) -> str:
 def readme_table(data: dict) -> str:
     """The README's table: one row per notebook and machine with a measurement, then a line
     naming what was not measured."""
-    rows = ["| notebook | machine | full mode | fast mode | key figures | measured on |",
-            "|---|---|---|---|---|---|"]
+    rows = [
+        "| notebook | machine | full mode | fast mode | key figures | measured on |",
+        "|---|---|---|---|---|---|",
+    ]
     missing: dict[str, list[str]] = {label: [] for label in data["MACHINES"].values()}
     for name, nb in data["NOTEBOOKS"].items():
         for key, label in data["MACHINES"].items():
@@ -79,8 +89,11 @@ def readme_table(data: dict) -> str:
             machine, full, fast, figures = _cells(nb[key], data)
             link = f"[{name[:2]}](notebooks/{name}.ipynb)"
             rows.append(f"| {link} | {label} | {full} | {fast} | {figures} | {machine} |")
-    gaps = [f"{label} ({'all notebooks' if len(nbs) == len(data['NOTEBOOKS']) else ', '.join(nbs)})"
-            for label, nbs in missing.items() if nbs]
+    gaps = [
+        f"{label} ({'all notebooks' if len(nbs) == len(data['NOTEBOOKS']) else ', '.join(nbs)})"
+        for label, nbs in missing.items()
+        if nbs
+    ]
     if gaps:
         rows += ["", f"Not measured: {'; '.join(gaps)}."]
     if data.get("FOOTNOTE"):
@@ -138,8 +151,11 @@ def main(argv: list[str] | None = None) -> int:
                 nbformat.write(nb, path)
                 print(f"[expected-results] {path.name}: cell written")
         return 0
-    problems = [doc.name for doc in DOCS
-                if update_readme(text := doc.read_text(encoding="utf-8"), data) != text]
+    problems = [
+        doc.name
+        for doc in DOCS
+        if update_readme(text := doc.read_text(encoding="utf-8"), data) != text
+    ]
     for name in data["NOTEBOOKS"]:
         path = ROOT / "notebooks" / f"{name}.ipynb"
         if path.exists() and update_notebook(nbformat.read(path, as_version=4), name, data):

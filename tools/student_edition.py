@@ -44,7 +44,9 @@ PACKAGE = ROOT / "course_utils"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 CODE_STUB = "...  # YOUR CODE HERE"
 WITHHELD = "# The solutions stay with the teacher in the student edition."
-CHECK_LINE = re.compile(r"^(?P<module>ch\d\d)\.(?P<exercise>\w+)\.check\((?P<name>[A-Za-z_]\w*)\)\s*$")
+CHECK_LINE = re.compile(
+    r"^(?P<module>ch\d\d)\.(?P<exercise>\w+)\.check\((?P<name>[A-Za-z_]\w*)\)\s*$"
+)
 SOLUTION_CALL = re.compile(r"^\s*#\s*ch\d\d\.\w+\.solution\(\)")
 PLACEHOLDER = re.compile(r"(^|[\s=(\[,])\.\.\.(\s|#|$|[)\],])")
 PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
@@ -90,7 +92,9 @@ def find_exercises(nb: nbformat.NotebookNode) -> list[ExerciseCell]:
                         break
                     if nxt.cell_type == "code":
                         break
-                found.append(ExerciseCell(i, match["module"], match["exercise"], match["name"], sol))
+                found.append(
+                    ExerciseCell(i, match["module"], match["exercise"], match["name"], sol)
+                )
                 break
     return found
 
@@ -133,8 +137,9 @@ def solution_code(nb: nbformat.NotebookNode, ex: ExerciseCell) -> str:
     code, defined = exercise.solution_code, _defined_names(exercise.solution_code)
     if ex.name not in defined:
         if isinstance(defined.get(exercise.answer_name), (ast.FunctionDef, ast.ClassDef)):
-            return re.sub(rf"^(def|class)(\s+){exercise.answer_name}\b", rf"\1\2{ex.name}",
-                          code, flags=re.M)
+            return re.sub(
+                rf"^(def|class)(\s+){exercise.answer_name}\b", rf"\1\2{ex.name}", code, flags=re.M
+            )
         code += f"\n{ex.name} = {exercise.answer_name}"
     return code
 
@@ -154,18 +159,23 @@ def answer_cell_source(source: str, ex: ExerciseCell, solution: str) -> str:
     node = _defined_names(solution).get(ex.name)
     head_at = next((i for i in range(first, -1, -1) if header.match(work[i])), None)
     sol_lines = solution.splitlines()
-    if (head_at is not None and isinstance(node, (ast.FunctionDef, ast.ClassDef))
-            and all(not x.strip() or x.startswith((" ", "\t")) or x.startswith(("#", ")"))
-                    for x in work[head_at + 1:first + 1])):
+    if (
+        head_at is not None
+        and isinstance(node, (ast.FunctionDef, ast.ClassDef))
+        and all(
+            not x.strip() or x.startswith((" ", "\t")) or x.startswith(("#", ")"))
+            for x in work[head_at + 1 : first + 1]
+        )
+    ):
         body_start = node.body[0].lineno - 1
         if node.body[0].lineno == node.lineno:  # a one-line def: no body to place
             return _general(work, tail, first, sol_lines)
-        prelude = sol_lines[:_first_line(node) - 1]
+        prelude = sol_lines[: _first_line(node) - 1]
         indent = re.match(r"\s*", sol_lines[body_start])[0]
-        new = work[:head_at] + prelude + sol_lines[_first_line(node) - 1:body_start]
-        new += [indent + BEGIN, *sol_lines[body_start:node.end_lineno], indent + END]
-        new += sol_lines[node.end_lineno:]
-        rest = work[first + 1:]
+        new = work[:head_at] + prelude + sol_lines[_first_line(node) - 1 : body_start]
+        new += [indent + BEGIN, *sol_lines[body_start : node.end_lineno], indent + END]
+        new += sol_lines[node.end_lineno :]
+        rest = work[first + 1 :]
         return "\n".join(new + rest + tail).rstrip() + "\n"
     return _general(work, tail, first, sol_lines)
 
@@ -176,7 +186,7 @@ def _first_line(node: ast.stmt) -> int:
 
 
 def _general(work: list[str], tail: list[str], first: int, sol_lines: list[str]) -> str:
-    new = work[:first + 1] + [BEGIN, *sol_lines, END] + work[first + 1:]
+    new = work[: first + 1] + [BEGIN, *sol_lines, END] + work[first + 1 :]
     return "\n".join(new + tail).rstrip() + "\n"
 
 
@@ -187,15 +197,23 @@ def points_for(nb: nbformat.NotebookNode, ex: ExerciseCell, solution: str) -> in
 
 
 def test_cell_source(ex: ExerciseCell, title: str, points: int) -> str:
-    return (f"# Graded check ({points} point{'s' if points > 1 else ''}): {title}. "
-            "Run it to see whether your answer passes.\n"
-            f"_result = {ex.module}.{ex.exercise}.feedback({ex.name})\n"
-            "assert _result.ok, _result.message\n")
+    return (
+        f"# Graded check ({points} point{'s' if points > 1 else ''}): {title}. "
+        "Run it to see whether your answer passes.\n"
+        f"_result = {ex.module}.{ex.exercise}.feedback({ex.name})\n"
+        "assert _result.ok, _result.message\n"
+    )
 
 
 def _meta(grade_id: str, *, solution: bool, grade: bool, points: int = 0) -> dict:
-    meta = {"grade": grade, "grade_id": grade_id, "locked": not solution,
-            "schema_version": 3, "solution": solution, "task": False}
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": not solution,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if grade:
         meta["points"] = points
     return meta
@@ -219,8 +237,9 @@ def make_source_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNo
         answer.metadata["nbgrader"] = _meta(f"{grade_id}-answer", solution=True, grade=False)
         title = _exercise_object(ex).title
         test = nbformat.v4.new_code_cell(test_cell_source(ex, title, points))
-        test.metadata["nbgrader"] = _meta(f"{grade_id}-test", solution=False, grade=True,
-                                          points=points)
+        test.metadata["nbgrader"] = _meta(
+            f"{grade_id}-test", solution=False, grade=True, points=points
+        )
         replace[ex.index] = [answer, test]
     cells = []
     for i, cell in enumerate(nb.cells):
@@ -239,8 +258,9 @@ def make_source_notebook(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNo
 
 def withhold_solutions(src: Path, dst: Path) -> None:
     """Copy the package ``src`` to ``dst`` with every Exercise solution source withheld."""
-    shutil.copytree(src, dst, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        src, dst, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     for path in sorted((dst / "exercises").glob("*.py")):
         text = path.read_text(encoding="utf-8")
         lines = text.splitlines(keepends=True)
@@ -254,15 +274,22 @@ def withhold_solutions(src: Path, dst: Path) -> None:
                 for kw in node.keywords:
                     if kw.arg == "solution":
                         v = kw.value
-                        spans.append((offsets[v.lineno - 1] + v.col_offset,
-                                      offsets[v.end_lineno - 1] + v.end_col_offset))
+                        spans.append(
+                            (
+                                offsets[v.lineno - 1] + v.col_offset,
+                                offsets[v.end_lineno - 1] + v.end_col_offset,
+                            )
+                        )
         for start, end in sorted(spans, reverse=True):
             raw = raw[:start] + repr(WITHHELD).encode() + raw[end:]
         path.write_text(raw.decode("utf-8"), encoding="utf-8")
     checks = dst / "checks.py"
     text = checks.read_text(encoding="utf-8").replace(
-        "or .solution() to see one way to do it", "or ask your teacher")
-    checks.write_text(text + f'''
+        "or .solution() to see one way to do it", "or ask your teacher"
+    )
+    checks.write_text(
+        text
+        + f'''
 
 # Student edition: the answer keys stay with the teacher.
 def _solution_withheld(self) -> None:
@@ -271,7 +298,9 @@ def _solution_withheld(self) -> None:
 
 
 Exercise.solution = _solution_withheld
-''', encoding="utf-8")
+''',
+        encoding="utf-8",
+    )
 
 
 def build(out: Path, notebooks: list[Path], release: bool = True) -> list[dict]:
@@ -309,11 +338,15 @@ def generate_assignment(course_dir: Path, assignment: str) -> None:
     nbgrader(course_dir, "generate_assignment", assignment, "--force")
 
 
-def fill_in(release_nb: nbformat.NotebookNode,
-            source_nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def fill_in(
+    release_nb: nbformat.NotebookNode, source_nb: nbformat.NotebookNode
+) -> nbformat.NotebookNode:
     """A release notebook with every answer cell replaced by the reference solution."""
-    by_id = {c.metadata["nbgrader"]["grade_id"]: c for c in source_nb.cells
-             if c.metadata.get("nbgrader", {}).get("solution")}
+    by_id = {
+        c.metadata["nbgrader"]["grade_id"]: c
+        for c in source_nb.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     filled = copy.deepcopy(release_nb)
     for cell in filled.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -325,12 +358,20 @@ def fill_in(release_nb: nbformat.NotebookNode,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="course.py student", description=__doc__.split("\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path,
-                        help="notebooks to include (default: every notebook)")
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "student",
-                        help="course directory to write (default: build/student)")
-    parser.add_argument("--no-release", action="store_true",
-                        help="write source/ only; skip nbgrader generate_assignment")
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="notebooks to include (default: every notebook)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "build" / "student",
+        help="course directory to write (default: build/student)",
+    )
+    parser.add_argument(
+        "--no-release",
+        action="store_true",
+        help="write source/ only; skip nbgrader generate_assignment",
+    )
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     rows = build(args.out.resolve(), [p.resolve() for p in notebooks], not args.no_release)

@@ -62,21 +62,30 @@ def _check_calls_in(source: str) -> list[tuple[str, str, str | None]]:
     found = []
     for node in ast.walk(tree):
         func = getattr(node, "func", None)
-        if not (isinstance(node, ast.Call) and isinstance(func, ast.Attribute)
-                and func.attr == "check" and isinstance(func.value, ast.Attribute)
-                and isinstance(func.value.value, ast.Name)
-                and re.fullmatch(r"ch\d\d", func.value.value.id)):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(func, ast.Attribute)
+            and func.attr == "check"
+            and isinstance(func.value, ast.Attribute)
+            and isinstance(func.value.value, ast.Name)
+            and re.fullmatch(r"ch\d\d", func.value.value.id)
+        ):
             continue
         arg = node.args[0] if node.args else None
-        found.append((func.value.value.id, func.value.attr,
-                      arg.id if isinstance(arg, ast.Name) else None))
+        found.append(
+            (func.value.value.id, func.value.attr, arg.id if isinstance(arg, ast.Name) else None)
+        )
     return found
 
 
 def exercise_checks(nb: Any) -> list[CheckCall]:
     """The check cell of each exercise of the notebook, in notebook order."""
-    calls = [CheckCall(i, ch, ex, arg) for i, cell in enumerate(nb.cells)
-             if cell.cell_type == "code" for ch, ex, arg in _check_calls_in(cell.source)]
+    calls = [
+        CheckCall(i, ch, ex, arg)
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for ch, ex, arg in _check_calls_in(cell.source)
+    ]
     chosen: dict[str, CheckCall] = {}
     for call in calls:
         first = chosen.get(call.key)
@@ -87,12 +96,15 @@ def exercise_checks(nb: Any) -> list[CheckCall]:
 
 def is_solution_cell(cell: Any) -> bool:
     return cell.cell_type == "markdown" and (
-        SOLUTION_TAG in cell.metadata.get("tags", []) or "<summary>Solution" in cell.source)
+        SOLUTION_TAG in cell.metadata.get("tags", []) or "<summary>Solution" in cell.source
+    )
 
 
 def solution_markdown(code: str) -> str:
     """The folded solution cell's source for the solution ``code``."""
-    return f"<details><summary>Solution</summary>\n\n```python\n{code.strip(chr(10))}\n```\n</details>"
+    return (
+        f"<details><summary>Solution</summary>\n\n```python\n{code.strip(chr(10))}\n```\n</details>"
+    )
 
 
 def solution_code(key: str) -> str:
@@ -121,7 +133,7 @@ def sync(nb: Any) -> list[str]:
     changed = []
     checks = exercise_checks(nb)
     for n, call in enumerate(reversed(checks)):  # from the end: inserts keep earlier indices
-        following = checks[len(checks) - n:]
+        following = checks[len(checks) - n :]
         stop = following[0].index if following else len(nb.cells)
         wanted = solution_markdown(solution_code(call.key))
         where = _find_solution_cell(nb, call, stop)
@@ -152,8 +164,11 @@ def differences(path: Path) -> list[str]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
-    parser.add_argument("--check", action="store_true",
-                        help="change nothing; exit 1 listing notebooks whose solution cells differ")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 listing notebooks whose solution cells differ",
+    )
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     missing = [p for p in paths if not p.is_file()]

@@ -38,8 +38,13 @@ def _largest(numbers):
 largest = Exercise(
     "the largest number, found with a loop",
     reference=_largest,
-    cases=[([3.0, 9.0, 2.0],), ([-5.0, -2.0, -7.0],), ([4.5],), ([1.0, 8.0, 8.0, 3.0],),
-           ([2.0, 1.0, 0.5],)],
+    cases=[
+        ([3.0, 9.0, 2.0],),
+        ([-5.0, -2.0, -7.0],),
+        ([4.5],),
+        ([1.0, 8.0, 8.0, 3.0],),
+        ([2.0, 1.0, 0.5],),
+    ],
     hints=(
         "Keep the largest number seen so far in a variable; start with the first number.",
         "Loop over the numbers; whenever one is bigger than the best so far, remember it instead.",

@@ -17,8 +17,15 @@ import numpy as np
 from course_utils import linear
 from course_utils.checks import Exercise, Feedback
 
-__all__ = ["mse", "scale_validation", "mse_gradient", "learning_rate", "gradient_descent",
-           "lr_task", "LR_TASK_EPOCHS"]
+__all__ = [
+    "mse",
+    "scale_validation",
+    "mse_gradient",
+    "learning_rate",
+    "gradient_descent",
+    "lr_task",
+    "LR_TASK_EPOCHS",
+]
 
 
 # --------------------------------------------------------------------------- 1. the MSE
@@ -31,8 +38,8 @@ def _mse_reference(y_pred: np.ndarray, y: np.ndarray) -> float:
 def _mse_cases() -> list[tuple[np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(1)
     return [
-        (np.array([3.0, 5.0]), np.array([3.0, 5.0])),          # perfect: 0
-        (np.array([2.0, -2.0]), np.array([0.0, 0.0])),          # errors cancel if not squared
+        (np.array([3.0, 5.0]), np.array([3.0, 5.0])),  # perfect: 0
+        (np.array([2.0, -2.0]), np.array([0.0, 0.0])),  # errors cancel if not squared
         (np.array([1.0, 2.0, 3.0, 10.0]), np.array([1.5, 2.0, 2.0, 4.0])),
         (rng.normal(size=50), rng.normal(size=50)),
     ]
@@ -46,7 +53,7 @@ mse = Exercise(
         "Subtract, square, average: three NumPy operations, no loop needed.",
         "np.mean((y_pred - y) ** 2)",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 
@@ -54,7 +61,7 @@ def your_mse(y_pred, y):
     # Subtract to get the errors, square each one, and average. NumPy does all three on whole
     # arrays at once, so no loop is needed.
     return np.mean((y_pred - y) ** 2)
-''',
+""",
     answer_name="your_mse",
 )
 
@@ -86,7 +93,7 @@ scale_validation = Exercise(
         "Compute the mean and standard deviation of each column of X_train (axis=0).",
         "Then return (X_val - mean) / std with those training numbers, not X_val's own.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 
@@ -97,7 +104,7 @@ def your_scale_validation(X_train, X_val):
     mean = X_train.mean(axis=0)
     std = X_train.std(axis=0)
     return (X_val - mean) / std
-''',
+""",
     answer_name="your_scale_validation",
 )
 
@@ -111,8 +118,13 @@ def _gradient_reference(Xb: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndar
 
 def _gradient_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(3)
-    cases = [(np.array([[1.0, 2.0], [1.0, -1.0], [1.0, 0.5]]), np.array([1.0, 0.0, 2.0]),
-              np.array([0.5, -0.25]))]
+    cases = [
+        (
+            np.array([[1.0, 2.0], [1.0, -1.0], [1.0, 0.5]]),
+            np.array([1.0, 0.0, 2.0]),
+            np.array([0.5, -0.25]),
+        )
+    ]
     for n, d in [(20, 4), (7, 9)]:
         Xb = linear.add_bias_column(rng.normal(size=(n, d - 1)))
         cases.append((Xb, rng.normal(size=n), rng.normal(size=d)))
@@ -128,7 +140,7 @@ mse_gradient = Exercise(
         "Each weight's derivative is 2/n times the sum of r times its column: that is Xb.T @ r.",
         "return 2 / len(y) * Xb.T @ (Xb @ w - y)",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 
@@ -138,7 +150,7 @@ def your_mse_gradient(Xb, y, w):
     # compute Xb @ residual, which fails because the shapes do not fit: the gradient needs Xb.T.
     residual = Xb @ w - y  # one error per example
     return 2 / len(y) * Xb.T @ residual  # one slope per weight
-''',
+""",
     answer_name="your_mse_gradient",
 )
 
@@ -168,8 +180,10 @@ def _validate_learning_rate(answer: object) -> Feedback:
     if isinstance(answer, np.ndarray) and answer.size == 1:
         answer = answer.item()
     if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
-        return Feedback(False, f"the answer should be one number such as 0.05, but it is a "
-                               f"{type(answer).__name__}.")
+        return Feedback(
+            False,
+            f"the answer should be one number such as 0.05, but it is a {type(answer).__name__}.",
+        )
     lr = float(answer)
     if not np.isfinite(lr) or lr <= 0:
         return Feedback(False, f"a learning rate must be a positive finite number, got {lr}.")
@@ -179,25 +193,40 @@ def _validate_learning_rate(answer: object) -> Feedback:
     limit = linear.max_stable_learning_rate(Xb)
     run = linear.gradient_descent(Xb, y, lr=lr, epochs=LR_TASK_EPOCHS)
     if run.diverged:
-        return Feedback(False, f"with lr = {lr:g} the loss blew up after {run.epochs_run} "
-                               "epochs: the steps overshoot the bottom of the bowl. Try a "
-                               "smaller value.")
+        return Feedback(
+            False,
+            f"with lr = {lr:g} the loss blew up after {run.epochs_run} "
+            "epochs: the steps overshoot the bottom of the bowl. Try a "
+            "smaller value.",
+        )
     if lr >= limit:
-        return Feedback(False, f"lr = {lr:g} is above the stability limit of this problem "
-                               f"({limit:.3f}): the loss may dip at first, but it grows again "
-                               "later. Try a smaller value.")
+        return Feedback(
+            False,
+            f"lr = {lr:g} is above the stability limit of this problem "
+            f"({limit:.3f}): the loss may dip at first, but it grows again "
+            "later. Try a smaller value.",
+        )
     final = run.train_loss[-1]
     if final > target:
         gap = 100 * (final / optimum - 1)
-        advice = ("try a larger value" if lr < limit / 2 else
-                  "this rate is close to the stability limit, so the loss bounces from side to "
-                  "side and settles slowly; try a somewhat smaller value")
-        return Feedback(False, f"after {LR_TASK_EPOCHS} epochs with lr = {lr:g} the training MSE "
-                               f"is {final:.4f}, still {gap:.1f} % above the best possible "
-                               f"{optimum:.4f}: {advice}.")
+        advice = (
+            "try a larger value"
+            if lr < limit / 2
+            else "this rate is close to the stability limit, so the loss bounces from side to "
+            "side and settles slowly; try a somewhat smaller value"
+        )
+        return Feedback(
+            False,
+            f"after {LR_TASK_EPOCHS} epochs with lr = {lr:g} the training MSE "
+            f"is {final:.4f}, still {gap:.1f} % above the best possible "
+            f"{optimum:.4f}: {advice}.",
+        )
     reached = linear.epochs_to_reach(run.train_loss, target)
-    return Feedback(True, f"lr = {lr:g} gets within 1 % of the best possible MSE ({optimum:.4f}) "
-                          f"after {reached} epochs, inside the budget of {LR_TASK_EPOCHS}.")
+    return Feedback(
+        True,
+        f"lr = {lr:g} gets within 1 % of the best possible MSE ({optimum:.4f}) "
+        f"after {reached} epochs, inside the budget of {LR_TASK_EPOCHS}.",
+    )
 
 
 learning_rate = Exercise(
@@ -210,7 +239,7 @@ learning_rate = Exercise(
         "linear.max_stable_learning_rate(Xb) tells you where divergence starts; the best rates "
         "sit somewhat below it.",
     ],
-    solution='''
+    solution="""
 from course_utils import linear
 from course_utils.exercises import ch01
 
@@ -229,7 +258,7 @@ for task_rate in [0.01, 0.03, 0.1, 0.3, 1.0]:
         break
 
 your_learning_rate = task_rate
-''',
+""",
     answer_name="your_learning_rate",
 )
 
@@ -237,8 +266,9 @@ your_learning_rate = task_rate
 # --------------------------------------------------------------------------- 5. the whole loop
 
 
-def _gd_reference(Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, lr: float,
-                  epochs: int) -> np.ndarray:
+def _gd_reference(
+    Xb: np.ndarray, y: np.ndarray, w0: np.ndarray, lr: float, epochs: int
+) -> np.ndarray:
     w = np.asarray(w0, dtype=float).copy()
     for _ in range(epochs):
         w = w - lr * 2 / len(y) * Xb.T @ (Xb @ w - y)
@@ -267,13 +297,13 @@ gradient_descent = Exercise(
         "Repeat `epochs` times: gradient = 2 / n * Xb.T @ (Xb @ w - y), then w = w - lr * gradient.",
         "Return the final weights, an array of the same shape as w0.",
     ],
-    solution='''
+    solution="""
 def your_gradient_descent(Xb, y, w0, lr, epochs):
     w = w0.copy()  # work on a copy: the caller's weights stay as they were
     for _ in range(epochs):
         gradient = 2 / len(y) * Xb.T @ (Xb @ w - y)  # the slope of the MSE at w
         w = w - lr * gradient  # one step downhill
     return w
-''',
+""",
     answer_name="your_gradient_descent",
 )

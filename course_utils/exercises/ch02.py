@@ -65,7 +65,7 @@ predict = Exercise(
         "X @ w + b gives one score per row of X, with no loop.",
         "Turn the scores into 0/1 with (scores >= 0).astype(int): a score of exactly 0 counts as 1.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 
@@ -74,7 +74,7 @@ def predict_mine(X, w, b):
     # X @ w gives one score per row; comparing with 0 gives booleans; .astype(int) turns them
     # into 1 and 0. A score of exactly 0 counts as 1.
     return (X @ w + b >= 0).astype(int)
-''',
+""",
     answer_name="predict_mine",
 )
 
@@ -122,8 +122,11 @@ def _update_cases() -> list[tuple[np.ndarray, int, np.ndarray, float, float]]:
 
 def _update_validator(fn: Any) -> Feedback:
     if not callable(fn):
-        return Feedback(False, "Expected a function update(x, y, w, b, lr); pass the function "
-                               "itself, without brackets.")
+        return Feedback(
+            False,
+            "Expected a function update(x, y, w, b, lr); pass the function "
+            "itself, without brackets.",
+        )
     for i, (x, y, w, b, lr) in enumerate(_update_cases(), start=1):
         x_in, w_in = x.copy(), w.copy()
         try:
@@ -131,11 +134,17 @@ def _update_validator(fn: Any) -> Feedback:
         except Exception as exc:  # noqa: BLE001 - learner errors become feedback
             return Feedback(False, f"test {i}: update raised {type(exc).__name__}: {exc}")
         if not np.array_equal(w_in, w):
-            return Feedback(False, f"test {i}: your function changed the w it was given (an "
-                                   "in-place `w += ...`). Build a new array: w = w + ...")
+            return Feedback(
+                False,
+                f"test {i}: your function changed the w it was given (an "
+                "in-place `w += ...`). Build a new array: w = w + ...",
+            )
         if not isinstance(got, (tuple, list)) or len(got) != 2:
-            return Feedback(False, f"test {i}: update should return a pair (new_w, new_b), "
-                                   f"but it returned {type(got).__name__} {got!r:.60}.")
+            return Feedback(
+                False,
+                f"test {i}: update should return a pair (new_w, new_b), "
+                f"but it returned {type(got).__name__} {got!r:.60}.",
+            )
         want_w, want_b = perceptron.perceptron_update(x, y, w, b, lr=lr)
         for part, want, name in ((got[0], want_w, "new_w"), (got[1], want_b, "new_b")):
             fb = compare(part, want, name=name)
@@ -153,7 +162,7 @@ update = Exercise(
         "The difference y - y_hat is +1, -1 or 0; multiply it by lr to get the step for the "
         "bias, and by lr * x for the weights.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 
@@ -163,7 +172,7 @@ def update(x, y, w, b, lr):
     error = y - y_hat  # +1: move towards x, -1: move away, 0: leave the line alone
     # Return new arrays: `w += lr * error * x` would change the caller's array in place.
     return w + lr * error * x, b + lr * error
-''',
+""",
     answer_name="update",
 )
 
@@ -171,8 +180,9 @@ def update(x, y, w, b, lr):
 # --------------------------------------------------------------------------- 5. the whole algorithm
 
 
-def _train_reference(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float,
-                     max_epochs: int) -> tuple[np.ndarray, float, int]:
+def _train_reference(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float, max_epochs: int
+) -> tuple[np.ndarray, float, int]:
     w = np.asarray(w, dtype=float).copy()
     for epoch in range(1, max_epochs + 1):
         for x_i, y_i in zip(X, y):
@@ -198,8 +208,11 @@ def _train_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, float, floa
 
 def _train_validator(fn: Any) -> Feedback:
     if not callable(fn):
-        return Feedback(False, "Expected a function train(X, y, w, b, lr, max_epochs); pass the "
-                               "function itself, without brackets.")
+        return Feedback(
+            False,
+            "Expected a function train(X, y, w, b, lr, max_epochs); pass the "
+            "function itself, without brackets.",
+        )
     for i, (X, y, w, b, lr, max_epochs) in enumerate(_train_cases(), start=1):
         w_in = w.copy()
         try:
@@ -207,18 +220,26 @@ def _train_validator(fn: Any) -> Feedback:
         except Exception as exc:  # noqa: BLE001 - learner errors become feedback
             return Feedback(False, f"test {i}: train raised {type(exc).__name__}: {exc}")
         if not np.array_equal(w_in, w):
-            return Feedback(False, f"test {i}: your function changed the w it was given; start "
-                                   "with w = w.copy().")
+            return Feedback(
+                False,
+                f"test {i}: your function changed the w it was given; start with w = w.copy().",
+            )
         if not isinstance(got, (tuple, list)) or len(got) != 3:
-            return Feedback(False, f"test {i}: train should return (w, b, epochs), but it "
-                                   f"returned {type(got).__name__} {got!r:.60}.")
+            return Feedback(
+                False,
+                f"test {i}: train should return (w, b, epochs), but it "
+                f"returned {type(got).__name__} {got!r:.60}.",
+            )
         want = _train_reference(X, y, w, b, lr, max_epochs)
         for part, expected, name in zip(got, want, ("w", "b", "epochs")):
             fb = compare(part, expected, name=name)
             if not fb.ok:
-                return Feedback(False, f"test {i} (lr={lr}, max_epochs={max_epochs}): "
-                                       f"{fb.message} Check when the loop stops: after an epoch "
-                                       "in which every point is right.")
+                return Feedback(
+                    False,
+                    f"test {i} (lr={lr}, max_epochs={max_epochs}): "
+                    f"{fb.message} Check when the loop stops: after an epoch "
+                    "in which every point is right.",
+                )
     return Feedback(True, f"train passed all {len(_train_cases())} tests.")
 
 
@@ -233,7 +254,7 @@ train = Exercise(
         "If every point is right, return (w, b, epoch); after the last epoch return "
         "(w, b, max_epochs).",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 
@@ -246,6 +267,6 @@ def train(X, y, w, b, lr, max_epochs):
         if np.all((X @ w + b >= 0).astype(int) == y):  # every point right: stop
             return w, b, epoch
     return w, b, max_epochs
-''',
+""",
     answer_name="train",
 )

@@ -17,8 +17,14 @@ import numpy as np
 from course_utils import logistic
 from course_utils.checks import Exercise, Feedback, compare
 
-__all__ = ["sigmoid", "softmax", "batch_cross_entropy", "multiclass_cross_entropy",
-           "gradient_step", "train_logistic"]
+__all__ = [
+    "sigmoid",
+    "softmax",
+    "batch_cross_entropy",
+    "multiclass_cross_entropy",
+    "gradient_step",
+    "train_logistic",
+]
 
 
 # --------------------------------------------------------------------------- 1. sigmoid
@@ -41,7 +47,7 @@ sigmoid = Exercise(
         "σ(z) = 1 / (1 + e^(-z)); np.exp works element by element on arrays.",
         "return 1 / (1 + np.exp(-z))",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 
@@ -49,7 +55,7 @@ import numpy as np
 def sigmoid_mine(z):
     # 1 / (1 + e^(-z)), element by element: np.exp works on numbers and arrays alike.
     return 1.0 / (1.0 + np.exp(-z))
-''',
+""",
     answer_name="sigmoid_mine",
 )
 
@@ -76,7 +82,7 @@ softmax = Exercise(
         "np.exp(1000) is infinity. Subtract z.max() from every score first: the result does not "
         "change, but the largest exponent becomes 0.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 
@@ -86,7 +92,7 @@ def softmax_mine(z):
     # exponent at or below 0, so nothing overflows.
     e = np.exp(z - np.max(z))
     return e / e.sum()
-''',
+""",
     answer_name="softmax_mine",
 )
 
@@ -181,8 +187,7 @@ answer = [w_new[0], w_new[1], b_new]  # about [0.5622, -0.3755, 0.0622]
 # --------------------------------------------------------------------------- 6. the whole loop
 
 
-def _train_logistic_reference(X: np.ndarray, y: np.ndarray, lr: float,
-                              epochs: int) -> np.ndarray:
+def _train_logistic_reference(X: np.ndarray, y: np.ndarray, lr: float, epochs: int) -> np.ndarray:
     w, b = np.zeros(X.shape[1]), 0.0
     for _ in range(epochs):
         y_hat = logistic.sigmoid(X @ w + b)
@@ -199,22 +204,30 @@ def _train_logistic_cases() -> list[tuple[np.ndarray, np.ndarray, float, int]]:
 
 def _train_logistic_validator(fn: Any) -> Feedback:
     if not callable(fn):
-        return Feedback(False, "Expected a function train_logistic(X, y, lr, epochs); pass the "
-                               "function itself, without brackets.")
+        return Feedback(
+            False,
+            "Expected a function train_logistic(X, y, lr, epochs); pass the "
+            "function itself, without brackets.",
+        )
     for i, (X, y, lr, epochs) in enumerate(_train_logistic_cases(), start=1):
         try:
             got = fn(X.copy(), y.copy(), lr, epochs)
         except Exception as exc:  # noqa: BLE001 - learner errors become feedback
             return Feedback(False, f"test {i}: train_logistic raised {type(exc).__name__}: {exc}")
         if not isinstance(got, (tuple, list)) or len(got) != 2:
-            return Feedback(False, f"test {i}: train_logistic should return a pair (w, b), but "
-                                   f"it returned {type(got).__name__} {got!r:.60}.")
+            return Feedback(
+                False,
+                f"test {i}: train_logistic should return a pair (w, b), but "
+                f"it returned {type(got).__name__} {got!r:.60}.",
+            )
         want = _train_logistic_reference(X, y, lr, epochs)
         for part, expected, name in ((got[0], want[:-1], "w"), (got[1], want[-1], "b")):
             fb = compare(part, expected, name=name, rtol=1e-6, atol=1e-9)
             if not fb.ok:
-                return Feedback(False, f"test {i} ({X.shape[1]} features, lr={lr}, "
-                                       f"epochs={epochs}): {fb.message}")
+                return Feedback(
+                    False,
+                    f"test {i} ({X.shape[1]} features, lr={lr}, epochs={epochs}): {fb.message}",
+                )
     return Feedback(True, f"train_logistic passed all {len(_train_logistic_cases())} tests.")
 
 
@@ -227,7 +240,7 @@ train_logistic = Exercise(
         "-(X.T @ (y - y_hat)) / m for w and -np.mean(y - y_hat) for b.",
         "Step against them: w = w - lr * grad_w and b = b - lr * grad_b. Return (w, b).",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 from course_utils.logistic import sigmoid
@@ -241,6 +254,6 @@ def train_logistic(X, y, lr, epochs):
         grad_b = -np.mean(y - y_hat)
         w, b = w - lr * grad_w, b - lr * grad_b  # one step downhill
     return w, b
-''',
+""",
     answer_name="train_logistic",
 )

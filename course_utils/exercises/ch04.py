@@ -24,8 +24,9 @@ def _sigmoid(z: Any) -> Any:
 # --------------------------------------------------------------------------- forward pass
 
 FORWARD_X = np.array([0.5, -1.0])
-FORWARD_W1 = np.array([[0.2, -0.4],
-                       [0.7, 0.1]])   # (n_in, n_hidden): row i holds the weights leaving input i
+FORWARD_W1 = np.array(
+    [[0.2, -0.4], [0.7, 0.1]]
+)  # (n_in, n_hidden): row i holds the weights leaving input i
 FORWARD_B1 = np.array([0.1, -0.1])
 FORWARD_W2 = np.array([0.6, -0.3])
 FORWARD_B2 = 0.05
@@ -46,7 +47,7 @@ forward_pass = Exercise(
         "Then the output: z = a @ W2 + b2 (one number), then y_hat = sigmoid(z).",
         "Row i of W1 holds the weights leaving input i, so x @ W1 gives one sum per hidden unit.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 from course_utils.logistic import sigmoid  # the notebook's own sigmoid: nothing is redefined
@@ -62,7 +63,7 @@ h_ex = x_ex @ W1_ex + b1_ex  # weighted sums of the hidden units: [-0.5, -0.4]
 a_ex = sigmoid(h_ex)  # hidden activations: [0.3775, 0.4013]
 z_ex = a_ex @ W2_ex + b2_ex  # weighted sum of the output unit: 0.1561
 y_hat = float(sigmoid(z_ex))  # 0.5390
-''',
+""",
     answer_name="y_hat",
 )
 
@@ -90,11 +91,11 @@ output_error_term = Exercise(
         "The error term is (y - y_hat) times the derivative of the sigmoid at the output.",
         "Written with the output itself, the sigmoid's derivative is y_hat * (1 - y_hat).",
     ],
-    solution='''
+    solution="""
 def output_error_term(y, y_hat):
     # (y - y_hat) times the sigmoid's derivative, written with the sigmoid's output
     return (y - y_hat) * y_hat * (1 - y_hat)
-''',
+""",
     answer_name="output_error_term",
 )
 
@@ -106,10 +107,10 @@ def _backward_step_ref(x: Any, y: Any, w: Any, W: Any, lr: Any) -> dict[str, np.
     x = np.asarray(x, dtype=float)
     w = np.asarray(w, dtype=float)
     W = np.asarray(W, dtype=float)
-    a = _sigmoid(x @ w)                              # hidden activations, (n_hidden,)
-    y_hat = _sigmoid(a @ W)                          # output, a number
-    delta_out = (y - y_hat) * y_hat * (1 - y_hat)    # output error term
-    delta_hidden = W * delta_out * a * (1 - a)       # hidden error terms, (n_hidden,)
+    a = _sigmoid(x @ w)  # hidden activations, (n_hidden,)
+    y_hat = _sigmoid(a @ W)  # output, a number
+    delta_out = (y - y_hat) * y_hat * (1 - y_hat)  # output error term
+    delta_hidden = W * delta_out * a * (1 - a)  # hidden error terms, (n_hidden,)
     return {"w": w + lr * np.outer(x, delta_hidden), "W": W + lr * delta_out * a}
 
 
@@ -119,10 +120,20 @@ backward_step = Exercise(
     cases=[
         # the worked example of the notebook, with its one hidden unit
         (np.array([0.1, 0.3]), 1.0, np.array([[0.4], [-0.2]]), np.array([0.1]), 0.5),
-        (np.array([1.0, -2.0, 0.5]), 0.0,
-         np.array([[0.1, -0.3], [0.2, 0.4], [-0.5, 0.25]]), np.array([0.7, -0.6]), 0.1),
-        (np.array([0.3, 0.8]), 1.0,
-         np.array([[0.5, -0.1, 0.2], [0.3, 0.6, -0.4]]), np.array([-0.2, 0.9, 0.4]), 1.0),
+        (
+            np.array([1.0, -2.0, 0.5]),
+            0.0,
+            np.array([[0.1, -0.3], [0.2, 0.4], [-0.5, 0.25]]),
+            np.array([0.7, -0.6]),
+            0.1,
+        ),
+        (
+            np.array([0.3, 0.8]),
+            1.0,
+            np.array([[0.5, -0.1, 0.2], [0.3, 0.6, -0.4]]),
+            np.array([-0.2, 0.9, 0.4]),
+            1.0,
+        ),
     ],
     rtol=1e-6,
     atol=1e-10,
@@ -133,7 +144,7 @@ backward_step = Exercise(
         "Updates: W + lr * delta_out * a, and w + lr * np.outer(x, delta_hidden) "
         "(entry [i, j] is x[i] * delta_hidden[j]). Return {'w': ..., 'W': ...}.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 from course_utils.logistic import sigmoid
@@ -146,7 +157,7 @@ def backward_step(x, y, w, W, lr):
     delta_hidden = W * delta_out * a * (1 - a)       # one error term per hidden unit
     return {"w": w + lr * np.outer(x, delta_hidden),
             "W": W + lr * delta_out * a}
-''',
+""",
     answer_name="backward_step",
 )
 
@@ -218,7 +229,7 @@ numerical_gradient = Exercise(
         "Nudge entry i up by eps and evaluate f, nudge it down by eps and evaluate f, put it back.",
         "The derivative is (f_plus - f_minus) / (2 * eps). Work on a float copy of w.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 def numerical_gradient(f, w, eps=1e-6):
@@ -233,6 +244,6 @@ def numerical_gradient(f, w, eps=1e-6):
         w[i] = old                        # put the entry back
         grad[i] = (f_plus - f_minus) / (2 * eps)
     return grad
-''',
+""",
     answer_name="numerical_gradient",
 )

@@ -15,8 +15,13 @@ import numpy as np
 
 from course_utils.checks import Exercise, Feedback, compare
 
-__all__ = ["linear_from_numpy", "autograd_gradient", "two_layer_net", "train_step",
-           "topological_sort"]
+__all__ = [
+    "linear_from_numpy",
+    "autograd_gradient",
+    "two_layer_net",
+    "train_step",
+    "topological_sort",
+]
 
 
 def _fail(message: str) -> Feedback:
@@ -39,15 +44,19 @@ def _check_linear_from_numpy(fn: Any) -> Feedback:
         try:
             layer = fn(W.copy(), b.copy())
         except Exception as exc:  # noqa: BLE001 - a learner's error becomes feedback
-            return _fail(f"linear_from_numpy(W of shape {W.shape}, b) raised "
-                         f"{type(exc).__name__}: {exc}")
+            return _fail(
+                f"linear_from_numpy(W of shape {W.shape}, b) raised {type(exc).__name__}: {exc}"
+            )
         if not isinstance(layer, nn.Linear):
-            return _fail(f"linear_from_numpy should return an nn.Linear, got "
-                         f"{type(layer).__name__}.")
+            return _fail(
+                f"linear_from_numpy should return an nn.Linear, got {type(layer).__name__}."
+            )
         if tuple(layer.weight.shape) != (n_out, n_in):
-            return _fail(f"for W of shape {W.shape} the layer's weight has shape "
-                         f"{tuple(layer.weight.shape)}; nn.Linear stores (n_out, n_in) = "
-                         f"{(n_out, n_in)}. Did you forget to transpose?")
+            return _fail(
+                f"for W of shape {W.shape} the layer's weight has shape "
+                f"{tuple(layer.weight.shape)}; nn.Linear stores (n_out, n_in) = "
+                f"{(n_out, n_in)}. Did you forget to transpose?"
+            )
         X = rng.normal(size=(6, n_in))
         with torch.no_grad():
             out = layer(torch.as_tensor(X, dtype=layer.weight.dtype))
@@ -65,7 +74,7 @@ linear_from_numpy = Exercise(
         "nn.Linear keeps its weight as (n_out, n_in): copy W.T, not W.",
         "Copy inside `with torch.no_grad():` using layer.weight.copy_(torch.as_tensor(W.T)).",
     ],
-    solution='''
+    solution="""
 import torch
 from torch import nn
 
@@ -76,7 +85,7 @@ def linear_from_numpy(W, b):
         layer.weight.copy_(torch.as_tensor(W.T, dtype=layer.weight.dtype))
         layer.bias.copy_(torch.as_tensor(b, dtype=layer.bias.dtype))
     return layer
-''',
+""",
     answer_name="linear_from_numpy",
 )
 
@@ -115,13 +124,13 @@ autograd_gradient = Exercise(
         "Compute loss = ((X @ w - y) ** 2).mean(), then call loss.backward().",
         "The gradient is now in w.grad; return it.",
     ],
-    solution='''
+    solution="""
 def autograd_gradient(X, y, w):
     w = w.detach().clone().requires_grad_(True)   # a fresh leaf that tracks operations
     loss = ((X @ w - y) ** 2).mean()
     loss.backward()
     return w.grad
-''',
+""",
     answer_name="autograd_gradient",
 )
 
@@ -134,19 +143,24 @@ def _check_two_layer_net(cls: Any) -> Feedback:
     from torch import nn
 
     if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
-        return _fail("Pass the class itself (TwoLayerNet, without brackets); it must subclass "
-                     "nn.Module.")
+        return _fail(
+            "Pass the class itself (TwoLayerNet, without brackets); it must subclass nn.Module."
+        )
     try:
         torch.manual_seed(0)
         net = cls()
     except Exception as exc:  # noqa: BLE001
-        return _fail(f"TwoLayerNet() raised {type(exc).__name__}: {exc}. Did __init__ call "
-                     "super().__init__()?")
+        return _fail(
+            f"TwoLayerNet() raised {type(exc).__name__}: {exc}. Did __init__ call "
+            "super().__init__()?"
+        )
     linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
     shapes = [tuple(m.weight.shape) for m in linears]
     if shapes != [(16, 2), (1, 16)]:
-        return _fail(f"expected two nn.Linear layers, 2 -> 16 and 16 -> 1 (weights of shape "
-                     f"(16, 2) and (1, 16)); found weight shapes {shapes}.")
+        return _fail(
+            f"expected two nn.Linear layers, 2 -> 16 and 16 -> 1 (weights of shape "
+            f"(16, 2) and (1, 16)); found weight shapes {shapes}."
+        )
     n_params = sum(p.numel() for p in net.parameters())
     if n_params != 65:
         return _fail(f"the network has {n_params} parameters; 2*16 + 16 + 16*1 + 1 = 65 expected.")
@@ -175,7 +189,7 @@ two_layer_net = Exercise(
         "In __init__: self.fc1 = nn.Linear(2, 16) and self.fc2 = nn.Linear(16, 1).",
         "forward(self, x) returns torch.sigmoid(self.fc2(torch.relu(self.fc1(x)))).",
     ],
-    solution='''
+    solution="""
 import torch
 from torch import nn
 
@@ -187,7 +201,7 @@ class TwoLayerNet(nn.Module):
 
     def forward(self, x):
         return torch.sigmoid(self.fc2(torch.relu(self.fc1(x))))
-''',
+""",
     answer_name="TwoLayerNet",
 )
 
@@ -228,17 +242,22 @@ def _check_train_step(fn: Any) -> Feedback:
             return _fail(f"train_step raised {type(exc).__name__}: {exc}")
         if isinstance(got, torch.Tensor):
             if got.numel() != 1:
-                return _fail(f"train_step should return the loss as a number, got a tensor of "
-                             f"shape {tuple(got.shape)}.")
+                return _fail(
+                    f"train_step should return the loss as a number, got a tensor of "
+                    f"shape {tuple(got.shape)}."
+                )
             got = got.item()
         fb = compare(got, expected, rtol=1e-5, atol=1e-7, name=f"the loss returned at step {step}")
         if not fb.ok:
             return _fail(fb.message + " Return loss.item(), computed before optimizer.step().")
         for p_mine, p_ref in zip(mine.parameters(), ref.parameters()):
             if not torch.allclose(p_mine, p_ref, rtol=1e-5, atol=1e-7):
-                tip = (" The first step was right, so the gradients are probably piling up: "
-                       "call optimizer.zero_grad() every step." if step > 1 else
-                       " Did you call loss.backward() and optimizer.step()?")
+                tip = (
+                    " The first step was right, so the gradients are probably piling up: "
+                    "call optimizer.zero_grad() every step."
+                    if step > 1
+                    else " Did you call loss.backward() and optimizer.step()?"
+                )
                 return _fail(f"after step {step} the weights differ from one SGD step.{tip}")
     return Feedback(True, "three steps in a row match the standard training loop.")
 
@@ -251,14 +270,14 @@ train_step = Exercise(
         "optimizer.zero_grad(); loss = loss_fn(model(X), y); loss.backward(); optimizer.step()",
         "Return loss.item() so the caller gets a plain Python float.",
     ],
-    solution='''
+    solution="""
 def train_step(model, optimizer, loss_fn, X, y):
     optimizer.zero_grad()          # gradients add up unless cleared
     loss = loss_fn(model(X), y)    # forward pass and loss
     loss.backward()                # autograd fills p.grad for every parameter
     optimizer.step()               # p <- p - lr * p.grad
     return loss.item()
-''',
+""",
     answer_name="train_step",
 )
 
@@ -275,8 +294,12 @@ def _graphs() -> list[tuple[str, Any]]:
     shared = x * x + x  # x is used three times, x * x feeds the sum
     w1, w2, bias = Value(0.5), Value(-1.0), Value(0.1)
     neuron = (w1 * 2.0 + w2 * 3.0 + bias).tanh()
-    return [("a single value", Value(4.0)), ("a chain of operations", chain),
-            ("a value used several times", shared), ("a neuron", neuron)]
+    return [
+        ("a single value", Value(4.0)),
+        ("a chain of operations", chain),
+        ("a value used several times", shared),
+        ("a neuron", neuron),
+    ]
 
 
 def _reachable(root: Any) -> set[int]:
@@ -298,21 +321,29 @@ def _check_topological_sort(fn: Any) -> Feedback:
         except Exception as exc:  # noqa: BLE001 - a learner's error becomes feedback
             return _fail(f"on {name}, topological_sort raised {type(exc).__name__}: {exc}")
         if not isinstance(order, list):
-            return _fail(f"on {name}, topological_sort returned {type(order).__name__}; return "
-                         "a list of Values.")
+            return _fail(
+                f"on {name}, topological_sort returned {type(order).__name__}; return "
+                "a list of Values."
+            )
         ids = [id(node) for node in order]
         if len(ids) != len(set(ids)):
-            return _fail(f"on {name}, a value appears more than once: remember the values you "
-                         "have visited already (a set of them).")
+            return _fail(
+                f"on {name}, a value appears more than once: remember the values you "
+                "have visited already (a set of them)."
+            )
         if set(ids) != _reachable(root):
-            return _fail(f"on {name}, the list should hold every value the result depends on "
-                         f"(and the result itself): {len(_reachable(root))} values, got "
-                         f"{len(ids)}.")
+            return _fail(
+                f"on {name}, the list should hold every value the result depends on "
+                f"(and the result itself): {len(_reachable(root))} values, got "
+                f"{len(ids)}."
+            )
         where = {node_id: i for i, node_id in enumerate(ids)}
         for node in order:
             if any(where[id(child)] > where[id(node)] for child in node._prev):
-                return _fail(f"on {name}, a value comes before one it was computed from: append "
-                             "a value only after visiting all of its children (node._prev).")
+                return _fail(
+                    f"on {name}, a value comes before one it was computed from: append "
+                    "a value only after visiting all of its children (node._prev)."
+                )
     return Feedback(True, "every value comes after the values it was computed from, once each.")
 
 
@@ -325,7 +356,7 @@ topological_sort = Exercise(
         "Keep a set of the values already visited, so a value used twice is listed once.",
         "Call visit(root) and return the list: the root comes last, the inputs first.",
     ],
-    solution='''
+    solution="""
 def topological_sort(root):
     order, visited = [], set()
 
@@ -338,6 +369,6 @@ def topological_sort(root):
 
     visit(root)
     return order  # inputs first, root last: backward() walks it in reverse
-''',
+""",
     answer_name="topological_sort",
 )

@@ -21,8 +21,9 @@ __all__ = ["penalised_regression", "dropout_layer", "early_stopping_epoch", "mom
 # --------------------------------------------------------------------------- penalised regression
 
 
-def _penalised_regression_ref(X: Any, y: Any, l1: float, l2: float, lr: float,
-                              steps: int) -> np.ndarray:
+def _penalised_regression_ref(
+    X: Any, y: Any, l1: float, l2: float, lr: float, steps: int
+) -> np.ndarray:
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
     w = np.zeros(X.shape[1])
     for _ in range(steps):
@@ -35,8 +36,13 @@ def _regression_cases() -> list[tuple]:
     rng = np.random.default_rng(6)
     X = rng.normal(size=(40, 5))
     y = X @ np.array([2.0, -1.0, 0.0, 0.0, 0.5]) + 0.1 * rng.normal(size=40)
-    return [(X, y, 0.0, 0.0, 0.1, 50), (X, y, 0.1, 0.0, 0.1, 50), (X, y, 0.0, 0.5, 0.1, 50),
-            (X, y, 0.2, 0.3, 0.05, 80), (X[:, :2], y, 0.0, 0.0, 0.1, 1)]
+    return [
+        (X, y, 0.0, 0.0, 0.1, 50),
+        (X, y, 0.1, 0.0, 0.1, 50),
+        (X, y, 0.0, 0.5, 0.1, 50),
+        (X, y, 0.2, 0.3, 0.05, 80),
+        (X[:, :2], y, 0.0, 0.0, 0.1, 1),
+    ]
 
 
 penalised_regression = Exercise(
@@ -49,7 +55,7 @@ penalised_regression = Exercise(
         "The mean squared error mean((X @ w - y)**2) has the gradient 2 * X.T @ (X @ w - y) / n.",
         "Add the penalties' gradients: l1 * np.sign(w) and 2 * l2 * w.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 def penalised_regression(X, y, l1, l2, lr, steps):
@@ -59,7 +65,7 @@ def penalised_regression(X, y, l1, l2, lr, steps):
         penalty_grad = l1 * np.sign(w) + 2 * l2 * w  # L1 pulls by a constant, L2 by 2*lam*w
         w = w - lr * (data_grad + penalty_grad)
     return w
-''',
+""",
     answer_name="penalised_regression",
 )
 
@@ -73,28 +79,44 @@ def _check_dropout_layer(layer_class: Any) -> Feedback:
     try:
         layer = layer_class(p, seed=0)
     except TypeError:
-        return Feedback(False, "Dropout(0.25, seed=0) could not be created: is the class still "
-                               "the `...` placeholder? Write __init__(self, p, seed=0), "
-                               "forward(self, x, training=True) and backward(self, grad).")
+        return Feedback(
+            False,
+            "Dropout(0.25, seed=0) could not be created: is the class still "
+            "the `...` placeholder? Write __init__(self, p, seed=0), "
+            "forward(self, x, training=True) and backward(self, grad).",
+        )
     out = np.asarray(layer.forward(x, training=True), dtype=float)
     if out.shape != x.shape:
-        return Feedback(False, f"forward() in training mode returned shape {out.shape}, "
-                               f"expected {x.shape}.")
+        return Feedback(
+            False, f"forward() in training mode returned shape {out.shape}, expected {x.shape}."
+        )
     kept = out != 0
     if not np.allclose(out[kept], 2.0 / (1 - p)):
-        return Feedback(False, "in training mode every kept entry must be x / (1 - p): for x = 2 "
-                               f"and p = {p}, {2 / (1 - p):.4f}.")
+        return Feedback(
+            False,
+            "in training mode every kept entry must be x / (1 - p): for x = 2 "
+            f"and p = {p}, {2 / (1 - p):.4f}.",
+        )
     if not 0.2 < 1 - kept.mean() < 0.3:
-        return Feedback(False, f"about p = {p} of the entries should be switched off in training "
-                               f"mode; yours switched off {1 - kept.mean():.1%}.")
+        return Feedback(
+            False,
+            f"about p = {p} of the entries should be switched off in training "
+            f"mode; yours switched off {1 - kept.mean():.1%}.",
+        )
     grad = np.asarray(layer.backward(upstream), dtype=float)
     if grad.shape != x.shape or not np.allclose(grad, upstream * kept / (1 - p)):
-        return Feedback(False, "backward(grad) must pass grad / (1 - p) through exactly the entries "
-                               "the last forward() kept, and 0 elsewhere.")
+        return Feedback(
+            False,
+            "backward(grad) must pass grad / (1 - p) through exactly the entries "
+            "the last forward() kept, and 0 elsewhere.",
+        )
     same = np.asarray(layer.forward(x, training=False), dtype=float)
     if not np.array_equal(same, x) or not np.allclose(layer.backward(upstream), upstream):
-        return Feedback(False, "in inference mode (training=False) forward() must return x "
-                               "unchanged and backward() the gradient unchanged.")
+        return Feedback(
+            False,
+            "in inference mode (training=False) forward() must return x "
+            "unchanged and backward() the gradient unchanged.",
+        )
     return Feedback(True, "forward and backward agree in training and inference mode.")
 
 
@@ -108,7 +130,7 @@ dropout_layer = Exercise(
         "Inference mode: keep everything (a mask of ones and no scaling), so forward returns x "
         "and backward returns grad.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 class Dropout:
@@ -126,7 +148,7 @@ class Dropout:
 
     def backward(self, grad):
         return grad * self.scale               # out = x * scale, so d out / d x = scale
-''',
+""",
     answer_name="Dropout",
 )
 
@@ -156,7 +178,7 @@ early_stopping_epoch = Exercise(
         "(later epochs are never looked at).",
         "Epochs are numbered from 1: the first loss belongs to epoch 1. Return the best epoch.",
     ],
-    solution='''
+    solution="""
 def early_stopping_epoch(val_losses, patience):
     best_epoch, best_loss, waited = 1, val_losses[0], 0
     for epoch, loss in enumerate(val_losses[1:], start=2):
@@ -167,7 +189,7 @@ def early_stopping_epoch(val_losses, patience):
             if waited >= patience:
                 break                     # stop training: later epochs never happen
     return best_epoch
-''',
+""",
     answer_name="early_stopping_epoch",
 )
 
@@ -178,7 +200,7 @@ def early_stopping_epoch(val_losses, patience):
 def _momentum_velocity_ref(grads: Any, beta: float) -> Any:
     g = np.asarray(grads, dtype=float)
     t = g.shape[0] - 1
-    weights = beta ** np.arange(t, -1, -1)       # oldest gradient gets beta**t
+    weights = beta ** np.arange(t, -1, -1)  # oldest gradient gets beta**t
     return np.tensordot(weights, g, axes=1)
 
 
@@ -197,13 +219,13 @@ momentum_velocity = Exercise(
         "For T gradients, the weights from oldest to newest are beta**(T-1), ..., beta, 1.",
         "Sum weight * gradient over the steps (a loop, or np.tensordot(weights, grads, axes=1)).",
     ],
-    solution='''
+    solution="""
 def momentum_velocity(grads, beta):
     T = len(grads)
     velocity = 0
     for k in range(T):                 # k steps ago
         velocity = velocity + beta**k * grads[T - 1 - k]
     return velocity
-''',
+""",
     answer_name="momentum_velocity",
 )

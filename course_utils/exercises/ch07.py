@@ -19,9 +19,17 @@ __all__ = ["adam_step", "bias_correction", "adagrad_rates"]
 # --------------------------------------------------------------------------- one Adam step
 
 
-def _adam_step_ref(theta: Any, grad: Any, m: Any, v: Any, t: int, lr: float = 0.001,
-                   beta1: float = 0.9, beta2: float = 0.999,
-                   eps: float = 1e-8) -> dict[str, np.ndarray]:
+def _adam_step_ref(
+    theta: Any,
+    grad: Any,
+    m: Any,
+    v: Any,
+    t: int,
+    lr: float = 0.001,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
+) -> dict[str, np.ndarray]:
     theta, grad = np.asarray(theta, dtype=float), np.asarray(grad, dtype=float)
     m = beta1 * np.asarray(m, dtype=float) + (1 - beta1) * grad
     v = beta2 * np.asarray(v, dtype=float) + (1 - beta2) * grad**2
@@ -36,10 +44,24 @@ adam_step = Exercise(
     cases=[
         (2.0, 1.5, 0.0, 0.0, 1, 0.1),
         (1.85, 1.4, 0.15, 0.00225, 2, 0.1),
-        (np.array([0.5, -1.0, 3.0]), np.array([0.2, -4.0, 0.0]), np.array([0.1, -0.3, 0.05]),
-         np.array([0.01, 0.2, 0.001]), 7, 0.01, 0.8, 0.99, 1e-6),
-        (np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[0.1, -0.1], [1e-3, 10.0]]),
-         np.zeros((2, 2)), np.zeros((2, 2)), 1),
+        (
+            np.array([0.5, -1.0, 3.0]),
+            np.array([0.2, -4.0, 0.0]),
+            np.array([0.1, -0.3, 0.05]),
+            np.array([0.01, 0.2, 0.001]),
+            7,
+            0.01,
+            0.8,
+            0.99,
+            1e-6,
+        ),
+        (
+            np.array([[1.0, 2.0], [3.0, 4.0]]),
+            np.array([[0.1, -0.1], [1e-3, 10.0]]),
+            np.zeros((2, 2)),
+            np.zeros((2, 2)),
+            1,
+        ),
     ],
     rtol=1e-7,
     atol=1e-10,
@@ -51,7 +73,7 @@ adam_step = Exercise(
         "Finally theta - lr * m_hat / (np.sqrt(v_hat) + eps). Return the new theta and the new "
         "(uncorrected) m and v: {'theta': ..., 'm': ..., 'v': ...}.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 def adam_step(theta, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -61,7 +83,7 @@ def adam_step(theta, grad, m, v, t, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
     v_hat = v / (1 - beta2**t)
     theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
     return {"theta": theta, "m": m, "v": v}
-''',
+""",
     answer_name="adam_step",
 )
 
@@ -94,7 +116,7 @@ bias_correction = Exercise(
         "At each step: m = beta1 * m + (1 - beta1) * g, then store m / (1 - beta1**t).",
         "enumerate(grads, start=1) gives you t and g together. Return a NumPy array.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 def bias_corrected_averages(grads, beta1):
@@ -103,7 +125,7 @@ def bias_corrected_averages(grads, beta1):
         m = beta1 * m + (1 - beta1) * g           # the raw average, pulled towards its 0 start
         corrected.append(m / (1 - beta1**t))      # divide by the weight the average has so far
     return np.array(corrected)
-''',
+""",
     answer_name="bias_corrected_averages",
 )
 
@@ -131,12 +153,12 @@ adagrad_rates = Exercise(
         "Adagrad divides lr by the square root of the SUM of all squared gradients so far.",
         "np.cumsum(np.asarray(grads) ** 2) gives that running sum for every step at once.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 def adagrad_rates(grads, lr):
     sum_sq = np.cumsum(np.asarray(grads, dtype=float) ** 2)   # s_t = g_1² + ... + g_t²
     return lr / np.sqrt(sum_sq)                               # the rate that multiplies g_t
-''',
+""",
     answer_name="adagrad_rates",
 )

@@ -24,8 +24,8 @@ merge_pair = Exercise(
     reference=_merge_pair_reference,
     cases=[
         ([1, 2, 3, 1, 2], (1, 2), 256),
-        ([5, 5, 5, 1, 5, 5], (5, 5), 300),       # overlapping: left to right
-        ([7, 8, 9], (1, 2), 256),                # nothing to merge
+        ([5, 5, 5, 1, 5, 5], (5, 5), 300),  # overlapping: left to right
+        ([7, 8, 9], (1, 2), 256),  # nothing to merge
         ([104, 101, 104, 101, 108], (104, 101), 260),
         ([4, 4], (4, 4), 999),
     ],
@@ -35,7 +35,7 @@ merge_pair = Exercise(
         "Take care at the end: ids[i + 1] only exists when i + 1 < len(ids).",
         "Use a while loop, not a for loop, because the step is sometimes 2.",
     ],
-    solution='''
+    solution="""
 def merge(ids, pair, new_id):
     out, i = [], 0
     while i < len(ids):
@@ -48,7 +48,7 @@ def merge(ids, pair, new_id):
     return out
 
 answer = merge
-''',
+""",
 )
 
 
@@ -74,7 +74,7 @@ binary_bag_of_words = Exercise(
         "An entry is 1 if that vocabulary word appears in the document (any number of times) and "
         "0 otherwise. A set of the document's words makes the test fast.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 def binary_bow(words, vocabulary):
@@ -82,7 +82,7 @@ def binary_bow(words, vocabulary):
     return np.array([1 if w in present else 0 for w in vocabulary])
 
 answer = binary_bow
-''',
+""",
 )
 
 
@@ -97,9 +97,9 @@ def _cosine_reference(a: np.ndarray, b: np.ndarray) -> float:
 def _cosine_cases() -> list[tuple[np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(8)
     return [
-        (np.array([1.0, 0.0]), np.array([0.0, 1.0])),          # orthogonal: 0
+        (np.array([1.0, 0.0]), np.array([0.0, 1.0])),  # orthogonal: 0
         (np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.0])),  # same direction: 1
-        (np.array([1.0, 1.0]), np.array([-1.0, -1.0])),        # opposite: -1
+        (np.array([1.0, 1.0]), np.array([-1.0, -1.0])),  # opposite: -1
         (rng.normal(size=8), rng.normal(size=8)),
         (rng.normal(size=50) * 10, rng.normal(size=50)),
     ]
@@ -113,22 +113,23 @@ cosine = Exercise(
         "Cosine similarity is the dot product divided by the product of the two lengths.",
         "The dot product is a @ b; the length of a is np.linalg.norm(a) (or np.sqrt(a @ a)).",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 def cosine(a, b):
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 answer = cosine
-''',
+""",
 )
 
 
 # --- 4. One RNN step ---------------------------------------------------------------------------------
 
 
-def _rnn_reference(x: torch.Tensor, h: torch.Tensor, W_xh: torch.Tensor, W_hh: torch.Tensor,
-                   b: torch.Tensor) -> torch.Tensor:
+def _rnn_reference(
+    x: torch.Tensor, h: torch.Tensor, W_xh: torch.Tensor, W_hh: torch.Tensor, b: torch.Tensor
+) -> torch.Tensor:
     cell = torch.nn.RNNCell(W_xh.shape[0], W_xh.shape[1], dtype=x.dtype)
     with torch.no_grad():
         cell.weight_ih.copy_(W_xh.T)
@@ -142,9 +143,15 @@ def _rnn_cases() -> list[tuple[torch.Tensor, ...]]:
     g = torch.Generator().manual_seed(8)
     cases = []
     for batch, d_in, d_h in [(1, 3, 4), (2, 5, 3), (4, 8, 16)]:
-        cases.append((torch.randn(batch, d_in, generator=g), torch.randn(batch, d_h, generator=g),
-                      torch.randn(d_in, d_h, generator=g) * 0.5,
-                      torch.randn(d_h, d_h, generator=g) * 0.5, torch.randn(d_h, generator=g)))
+        cases.append(
+            (
+                torch.randn(batch, d_in, generator=g),
+                torch.randn(batch, d_h, generator=g),
+                torch.randn(d_in, d_h, generator=g) * 0.5,
+                torch.randn(d_h, d_h, generator=g) * 0.5,
+                torch.randn(d_h, generator=g),
+            )
+        )
     return cases
 
 
@@ -159,12 +166,12 @@ rnn_step = Exercise(
         "Shapes: x is (batch, d_in), h is (batch, d_h), W_xh is (d_in, d_h), W_hh is (d_h, d_h); "
         "the result is (batch, d_h).",
     ],
-    solution='''
+    solution="""
 import torch
 
 def rnn_step(x, h, W_xh, W_hh, b):
     return torch.tanh(x @ W_xh + h @ W_hh + b)
 
 answer = rnn_step
-''',
+""",
 )

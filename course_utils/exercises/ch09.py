@@ -8,15 +8,20 @@ import torch
 from course_utils import attention as A
 from course_utils.checks import Exercise
 
-__all__ = ["softmax_temperature", "attention_numpy", "split_heads", "positional_encoding",
-           "rope_rotate"]
+__all__ = [
+    "softmax_temperature",
+    "attention_numpy",
+    "split_heads",
+    "positional_encoding",
+    "rope_rotate",
+]
 
 
 # --- 1. Softmax with a temperature --------------------------------------------------------------
 
 
 def _softmax_reference(logits: np.ndarray, temperature: float) -> np.ndarray:
-    return A.softmax(logits, temperature=temperature)
+    return A.softmax(np.asarray(logits, dtype=float) / temperature)
 
 
 softmax_temperature = Exercise(
@@ -26,14 +31,14 @@ softmax_temperature = Exercise(
         (np.array([1.0, 2.0, 3.0]), 1.0),
         (np.array([1.0, 2.0, 3.0]), 0.1),
         (np.array([0.5, -1.0, 2.0, 2.0]), 10.0),
-        (np.array([1000.0, 1001.0, 999.0]), 0.5),   # needs the max subtracted
+        (np.array([1000.0, 1001.0, 999.0]), 0.5),  # needs the max subtracted
         (np.array([3.0]), 2.0),
     ],
     hints=[
         "Divide the logits by the temperature first, then take an ordinary softmax.",
         "Subtract the largest value before np.exp, or 1000 / 0.5 overflows to infinity.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 def softmax_t(logits, temperature):
@@ -43,7 +48,7 @@ def softmax_t(logits, temperature):
     return e / e.sum()
 
 answer = softmax_t
-''',
+""",
 )
 
 
@@ -57,10 +62,21 @@ def _attend_reference(q: np.ndarray, k: np.ndarray, v: np.ndarray, causal: bool)
 def _attend_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]:
     rng = np.random.default_rng(9)
     cases = []
-    for t, d, dv, causal in [(1, 2, 2, False), (4, 3, 2, False), (4, 3, 2, True),
-                             (6, 8, 5, True), (5, 16, 4, False)]:
-        cases.append((rng.standard_normal((t, d)), rng.standard_normal((t, d)),
-                      rng.standard_normal((t, dv)), causal))
+    for t, d, dv, causal in [
+        (1, 2, 2, False),
+        (4, 3, 2, False),
+        (4, 3, 2, True),
+        (6, 8, 5, True),
+        (5, 16, 4, False),
+    ]:
+        cases.append(
+            (
+                rng.standard_normal((t, d)),
+                rng.standard_normal((t, d)),
+                rng.standard_normal((t, dv)),
+                causal,
+            )
+        )
     return cases
 
 
@@ -75,7 +91,7 @@ attention_numpy = Exercise(
         "(np.triu(..., k=1) marks those entries).",
         "Softmax along each row (axis=1, subtract the row maximum first), then multiply by V.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 def attend(Q, K, V, causal):
@@ -89,7 +105,7 @@ def attend(Q, K, V, causal):
     return weights @ V
 
 answer = attend
-''',
+""",
 )
 
 
@@ -103,8 +119,12 @@ def _split_reference(x: torch.Tensor, n_heads: int) -> torch.Tensor:
 
 def _split_cases() -> list[tuple[torch.Tensor, int]]:
     g = torch.Generator().manual_seed(3)
-    return [(torch.arange(24.0).view(1, 2, 12), 3), (torch.randn(2, 5, 8, generator=g), 2),
-            (torch.randn(3, 4, 8, generator=g), 8), (torch.randn(1, 7, 6, generator=g), 1)]
+    return [
+        (torch.arange(24.0).view(1, 2, 12), 3),
+        (torch.randn(2, 5, 8, generator=g), 2),
+        (torch.randn(3, 4, 8, generator=g), 8),
+        (torch.randn(1, 7, 6, generator=g), 1),
+    ]
 
 
 split_heads = Exercise(
@@ -117,13 +137,13 @@ split_heads = Exercise(
         "x.view(B, T, n_heads, head_dim) cuts each row into heads; then move the head axis in "
         "front of the time axis with .transpose(1, 2).",
     ],
-    solution='''
+    solution="""
 def split_heads(x, n_heads):
     b, t, c = x.shape
     return x.view(b, t, n_heads, c // n_heads).transpose(1, 2)
 
 answer = split_heads
-''',
+""",
 )
 
 
@@ -144,7 +164,7 @@ positional_encoding = Exercise(
         "The angle of pair i is pos / 10000 ** (2 * i / d_model). Put np.sin of it in the even "
         "columns (pe[:, 0::2]) and np.cos in the odd ones (pe[:, 1::2]).",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 def positional_encoding(n_positions, d_model):
@@ -157,7 +177,7 @@ def positional_encoding(n_positions, d_model):
     return pe
 
 answer = positional_encoding
-''',
+""",
 )
 
 
@@ -170,9 +190,13 @@ def _rope_reference(x: np.ndarray, position: int) -> np.ndarray:
 
 def _rope_cases() -> list[tuple[np.ndarray, int]]:
     rng = np.random.default_rng(5)
-    return [(np.array([1.0, 0.0]), 1), (np.array([1.0, 2.0, 3.0, 4.0]), 0),
-            (np.array([1.0, 2.0, 3.0, 4.0]), 3), (rng.standard_normal(8), 17),
-            (rng.standard_normal(16), 250)]
+    return [
+        (np.array([1.0, 0.0]), 1),
+        (np.array([1.0, 2.0, 3.0, 4.0]), 0),
+        (np.array([1.0, 2.0, 3.0, 4.0]), 3),
+        (rng.standard_normal(8), 17),
+        (rng.standard_normal(16), 250),
+    ]
 
 
 rope_rotate = Exercise(
@@ -186,7 +210,7 @@ rope_rotate = Exercise(
         "a0 = x[0::2] and a1 = x[1::2] you can do all pairs at once.",
         "Write the results back into the even and odd entries of a new array.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 def rope_rotate(x, position):
@@ -200,5 +224,5 @@ def rope_rotate(x, position):
     return out
 
 answer = rope_rotate
-''',
+""",
 )

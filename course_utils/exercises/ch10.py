@@ -14,7 +14,7 @@ __all__ = ["targets", "causal_mask", "causal_attention", "parameter_count"]
 
 
 def _targets_reference(tokens: torch.Tensor, start: int, block_size: int) -> torch.Tensor:
-    return tokens[start + 1: start + 1 + block_size]
+    return tokens[start + 1 : start + 1 + block_size]
 
 
 def _targets_cases() -> list[tuple[torch.Tensor, int, int]]:
@@ -31,12 +31,12 @@ targets = Exercise(
         "comes one step later.",
         "So the targets are the same slice moved right by one: tokens[start + 1 : ...].",
     ],
-    solution='''
+    solution="""
 def targets_for(tokens, start, block_size):
     return tokens[start + 1 : start + 1 + block_size]
 
 answer = targets_for
-''',
+""",
 )
 
 
@@ -56,14 +56,14 @@ causal_mask = Exercise(
         "look at j only when j <= i.",
         "That is the lower triangle including the diagonal: torch.tril of a matrix of ones.",
     ],
-    solution='''
+    solution="""
 import torch
 
 def causal_mask(size):
     return torch.tril(torch.ones(size, size, dtype=torch.bool))
 
 answer = causal_mask
-''',
+""",
 )
 
 
@@ -95,7 +95,7 @@ causal_attention = Exercise(
         "weights become exactly 0.",
         "Softmax over the last dimension (the keys), then multiply the weights by v.",
     ],
-    solution='''
+    solution="""
 import math
 import torch
 
@@ -108,7 +108,7 @@ def causal_attention(q, k, v):
     return weights @ v
 
 answer = causal_attention
-''',
+""",
 )
 
 
@@ -132,7 +132,7 @@ parameter_count = Exercise(
         "n_embd x n_embd matrices. The MLP has n_embd x 4 n_embd and 4 n_embd x n_embd.",
         "Each layer norm has one scale vector of n_embd numbers: two per block, one at the end.",
     ],
-    solution='''
+    solution="""
 def gpt_parameter_count(vocab_size, block_size, n_embd, n_layer):
     c = n_embd
     embeddings = vocab_size * c + block_size * c
@@ -142,5 +142,5 @@ def gpt_parameter_count(vocab_size, block_size, n_embd, n_layer):
     return embeddings + n_layer * (attention + mlp + norms) + c   # + the final layer norm
 
 answer = gpt_parameter_count
-''',
+""",
 )

@@ -20,9 +20,13 @@ def _temperature_reference(logits: torch.Tensor, temperature: float) -> torch.Te
 
 def _temperature_cases() -> list[tuple[torch.Tensor, float]]:
     g = torch.Generator().manual_seed(11)
-    return [(torch.tensor([2.0, 1.0, 0.0]), 1.0), (torch.tensor([2.0, 1.0, 0.0]), 0.5),
-            (torch.tensor([0.5, 0.25, 0.25]).log(), 2.0), (torch.randn(10, generator=g), 0.8),
-            (torch.randn(10, generator=g) * 3, 1.7)]
+    return [
+        (torch.tensor([2.0, 1.0, 0.0]), 1.0),
+        (torch.tensor([2.0, 1.0, 0.0]), 0.5),
+        (torch.tensor([0.5, 0.25, 0.25]).log(), 2.0),
+        (torch.randn(10, generator=g), 0.8),
+        (torch.randn(10, generator=g) * 3, 1.7),
+    ]
 
 
 temperature_probs = Exercise(
@@ -33,14 +37,14 @@ temperature_probs = Exercise(
         "Divide the logits by the temperature first, then take the softmax.",
         "torch.softmax(x, dim=-1) turns a vector of logits into probabilities that add up to 1.",
     ],
-    solution='''
+    solution="""
 import torch
 
 def temperature_probs(logits, temperature):
     return torch.softmax(logits / temperature, dim=-1)
 
 answer = temperature_probs
-''',
+""",
 )
 
 
@@ -55,8 +59,14 @@ def _top_p_cases() -> list[tuple[torch.Tensor, float]]:
     g = torch.Generator().manual_seed(5)
     random_probs = torch.softmax(torch.randn(12, generator=g) * 2, dim=-1)
     hand = torch.tensor([0.15, 0.5, 0.3, 0.05])
-    return [(hand, 0.3), (hand, 0.7), (hand, 0.9), (hand, 1.0), (random_probs, 0.5),
-            (random_probs, 0.9)]
+    return [
+        (hand, 0.3),
+        (hand, 0.7),
+        (hand, 0.9),
+        (hand, 1.0),
+        (random_probs, 0.5),
+        (random_probs, 0.9),
+    ]
 
 
 top_p_probs = Exercise(
@@ -70,7 +80,7 @@ top_p_probs = Exercise(
         "below p: torch.cumsum(sorted, 0) - sorted. The first token is always kept.",
         "Put zeros at the positions you drop, then divide by the sum so the rest adds up to 1.",
     ],
-    solution='''
+    solution="""
 import torch
 
 def top_p_probs(probs, p):
@@ -82,7 +92,7 @@ def top_p_probs(probs, p):
     return kept / kept.sum()
 
 answer = top_p_probs
-''',
+""",
 )
 
 
@@ -96,20 +106,25 @@ def _distinct_reference(words: list[str], n: int) -> float:
 distinct_n = Exercise(
     "Distinct n-grams",
     reference=_distinct_reference,
-    cases=[("the cat sat on the mat".split(), 1), ("the cat sat on the mat".split(), 2),
-           ("to be or not to be".split(), 2), (["la"] * 8, 2), ("a b c a b c a b".split(), 3),
-           (list("mississippi"), 2)],
+    cases=[
+        ("the cat sat on the mat".split(), 1),
+        ("the cat sat on the mat".split(), 2),
+        ("to be or not to be".split(), 2),
+        (["la"] * 8, 2),
+        ("a b c a b c a b".split(), 3),
+        (list("mississippi"), 2),
+    ],
     hints=[
         "The n-grams of a list are the tuples words[i : i + n] for i from 0 to len(words) - n.",
         "Put them in a set to count the distinct ones, and divide by how many there are in all.",
     ],
-    solution='''
+    solution="""
 def distinct_n(words, n):
     grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
     return len(set(grams)) / len(grams)
 
 answer = distinct_n
-''',
+""",
 )
 
 
@@ -122,10 +137,13 @@ def _reward_reference(r_chosen: torch.Tensor, r_rejected: torch.Tensor) -> torch
 
 def _reward_cases() -> list[tuple[torch.Tensor, torch.Tensor]]:
     g = torch.Generator().manual_seed(3)
-    return [(torch.tensor([2.0]), torch.tensor([0.0])), (torch.tensor([0.0]), torch.tensor([2.0])),
-            (torch.tensor([1.0, -1.0, 0.5]), torch.tensor([1.0, 0.0, -2.0])),
-            (torch.randn(16, generator=g), torch.randn(16, generator=g)),
-            (torch.tensor([40.0]), torch.tensor([-40.0]))]
+    return [
+        (torch.tensor([2.0]), torch.tensor([0.0])),
+        (torch.tensor([0.0]), torch.tensor([2.0])),
+        (torch.tensor([1.0, -1.0, 0.5]), torch.tensor([1.0, 0.0, -2.0])),
+        (torch.randn(16, generator=g), torch.randn(16, generator=g)),
+        (torch.tensor([40.0]), torch.tensor([-40.0])),
+    ]
 
 
 reward_loss = Exercise(
@@ -140,12 +158,12 @@ reward_loss = Exercise(
         "torch.log(torch.sigmoid(x)) underflows for very negative x: F.logsigmoid(x) computes "
         "the same number safely.",
     ],
-    solution='''
+    solution="""
 from torch.nn import functional as F
 
 def reward_loss(r_chosen, r_rejected):
     return -F.logsigmoid(r_chosen - r_rejected).mean()
 
 answer = reward_loss
-''',
+""",
 )

@@ -22,9 +22,13 @@ def _sft_targets_reference(ids: torch.Tensor, prompt_len: int) -> torch.Tensor:
 
 def _sft_cases() -> list[tuple[torch.Tensor, int]]:
     g = torch.Generator().manual_seed(13)
-    return [(torch.tensor([5, 6, 7, 8, 9]), 2), (torch.tensor([5, 6, 7, 8, 9]), 4),
-            (torch.tensor([1, 2]), 1), (torch.randint(0, 60, (30,), generator=g), 17),
-            (torch.randint(0, 60, (64,), generator=g), 40)]
+    return [
+        (torch.tensor([5, 6, 7, 8, 9]), 2),
+        (torch.tensor([5, 6, 7, 8, 9]), 4),
+        (torch.tensor([1, 2]), 1),
+        (torch.randint(0, 60, (30,), generator=g), 17),
+        (torch.randint(0, 60, (64,), generator=g), 40),
+    ]
 
 
 sft_targets = Exercise(
@@ -36,7 +40,7 @@ sft_targets = Exercise(
         "Position i predicts token i + 1, which belongs to the prompt while i + 1 < prompt_len: "
         "set targets[: prompt_len - 1] to -100. Work on a copy (.clone()), not on ids.",
     ],
-    solution='''
+    solution="""
 def sft_targets(ids, prompt_len):
     # Position i is trained to predict token i + 1.
     targets = ids[1:].clone()
@@ -45,7 +49,7 @@ def sft_targets(ids, prompt_len):
     return targets
 
 answer = sft_targets
-''',
+""",
 )
 
 
@@ -64,13 +68,13 @@ lora_parameters = Exercise(
         "LoRA trains A (rank x d_in) and B (d_out x rank); the frozen W (d_out x d_in) does not "
         "count.",
     ],
-    solution='''
+    solution="""
 def lora_parameters(d_in, d_out, rank):
     # A has rank * d_in entries, B has d_out * rank.
     return rank * (d_in + d_out)
 
 answer = lora_parameters
-''',
+""",
 )
 
 
@@ -83,15 +87,21 @@ def _lora_structure_problem(layer: nn.Module) -> str | None:
         if not isinstance(getattr(layer, name, None), nn.Parameter):
             return f"The layer needs an nn.Parameter called {name}."
     if tuple(layer.A.shape) != (2, 6) or tuple(layer.B.shape) != (5, 2):
-        return (f"A must have shape (rank, in) = (2, 6) and B (out, rank) = (5, 2); "
-                f"got {tuple(layer.A.shape)} and {tuple(layer.B.shape)}.")
+        return (
+            f"A must have shape (rank, in) = (2, 6) and B (out, rank) = (5, 2); "
+            f"got {tuple(layer.A.shape)} and {tuple(layer.B.shape)}."
+        )
     if not torch.all(layer.B == 0) or torch.all(layer.A == 0):
-        return ("B must start at zero and A at random values (otherwise the update can never "
-                "grow, or the layer changes the model at once).")
+        return (
+            "B must start at zero and A at random values (otherwise the update can never "
+            "grow, or the layer changes the model at once)."
+        )
     trainable = {id(p) for p in layer.parameters() if p.requires_grad}
     if trainable != {id(layer.A), id(layer.B)}:
-        return ("Only A and B may be trainable: set requires_grad_(False) on the base layer's "
-                "weight and bias.")
+        return (
+            "Only A and B may be trainable: set requires_grad_(False) on the base layer's "
+            "weight and bias."
+        )
     return None
 
 
@@ -100,28 +110,35 @@ def _lora_maths_problem(layer: nn.Module, base: nn.Linear, w0: torch.Tensor) -> 
     """What is wrong with forward (at B = 0 and after B changes) or merged(), or None."""
     x = torch.randn(3, 6)
     if not torch.allclose(layer(x), base(x), atol=1e-6):
-        return "At initialisation (B = 0) the layer must compute exactly what the base layer computes."
+        return (
+            "At initialisation (B = 0) the layer must compute exactly what the base layer computes."
+        )
     layer.B.copy_(torch.randn(5, 2))
     want = x @ w0.T + base.bias + 2.0 * (x @ layer.A.T @ layer.B.T)
     got = layer(x)
     if not isinstance(got, torch.Tensor) or got.shape != want.shape:
         return f"forward must return a tensor of shape {tuple(want.shape)}."
     if not torch.allclose(got, want, atol=1e-5):
-        return ("forward must return base(x) + (alpha / rank) * x A^T B^T; check the scale "
-                "alpha / rank (here 4 / 2 = 2).")
+        return (
+            "forward must return base(x) + (alpha / rank) * x A^T B^T; check the scale "
+            "alpha / rank (here 4 / 2 = 2)."
+        )
     merged = layer.merged()
     if not isinstance(merged, nn.Linear):
         return "merged() must return an nn.Linear."
     if not torch.allclose(merged(x), want, atol=1e-5):
-        return ("merged() must return a layer with weight W + (alpha / rank) B @ A and the same "
-                "bias, computing the same outputs.")
+        return (
+            "merged() must return a layer with weight W + (alpha / rank) B @ A and the same "
+            "bias, computing the same outputs."
+        )
     return None
 
 
 def _check_lora_class(cls: object) -> Feedback:
     if not isinstance(cls, type) or not issubclass(cls, nn.Module):
-        return Feedback(False, "Pass the class itself (MyLoRALinear, no brackets), a subclass of "
-                               "nn.Module.")
+        return Feedback(
+            False, "Pass the class itself (MyLoRALinear, no brackets), a subclass of nn.Module."
+        )
     torch.manual_seed(0)
     base = nn.Linear(6, 5)
     w0 = base.weight.detach().clone()
@@ -129,8 +146,10 @@ def _check_lora_class(cls: object) -> Feedback:
     problem = _lora_structure_problem(layer) or _lora_maths_problem(layer, base, w0)
     if problem:
         return Feedback(False, problem)
-    return Feedback(True, "frozen base, B = 0 at the start, the scaled low-rank update and the "
-                          "merge are all right.")
+    return Feedback(
+        True,
+        "frozen base, B = 0 at the start, the scaled low-rank update and the merge are all right.",
+    )
 
 
 lora_linear = Exercise(
@@ -145,7 +164,7 @@ lora_linear = Exercise(
         "merged(): build nn.Linear(in, out) and, under torch.no_grad(), copy base.weight + "
         "scale * B @ A into its weight and base.bias into its bias.",
     ],
-    solution='''
+    solution="""
 import math
 
 import torch
@@ -175,15 +194,16 @@ class MyLoRALinear(nn.Module):
         return out
 
 answer = MyLoRALinear
-''',
+""",
 )
 
 
 # --- 4. The DPO loss ----------------------------------------------------------------------------
 
 
-def _dpo_reference(pc: torch.Tensor, pr: torch.Tensor, rc: torch.Tensor, rr: torch.Tensor,
-                   beta: float) -> torch.Tensor:
+def _dpo_reference(
+    pc: torch.Tensor, pr: torch.Tensor, rc: torch.Tensor, rr: torch.Tensor, beta: float
+) -> torch.Tensor:
     return -F.logsigmoid(beta * ((pc - rc) - (pr - rr))).mean()
 
 
@@ -194,13 +214,25 @@ def _dpo_cases() -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.T
         return -30 * torch.rand(n, generator=g, dtype=torch.float64)
 
     same = logps(3)
-    return [(same, logps(3), same, logps(3), 0.1),
-            (torch.tensor([-10.0]), torch.tensor([-12.0]), torch.tensor([-11.0]),
-             torch.tensor([-11.0]), 0.5),
-            (logps(8), logps(8), logps(8), logps(8), 0.1),
-            (logps(8), logps(8), logps(8), logps(8), 2.0),
-            (torch.tensor([-400.0]), torch.tensor([-5.0]), torch.tensor([-5.0]),
-             torch.tensor([-400.0]), 1.0)]
+    return [
+        (same, logps(3), same, logps(3), 0.1),
+        (
+            torch.tensor([-10.0]),
+            torch.tensor([-12.0]),
+            torch.tensor([-11.0]),
+            torch.tensor([-11.0]),
+            0.5,
+        ),
+        (logps(8), logps(8), logps(8), logps(8), 0.1),
+        (logps(8), logps(8), logps(8), logps(8), 2.0),
+        (
+            torch.tensor([-400.0]),
+            torch.tensor([-5.0]),
+            torch.tensor([-5.0]),
+            torch.tensor([-400.0]),
+            1.0,
+        ),
+    ]
 
 
 dpo_loss = Exercise(
@@ -215,7 +247,7 @@ dpo_loss = Exercise(
         "The loss of a pair is -log sigmoid(chosen reward - rejected reward); average over pairs. "
         "Use F.logsigmoid: log(sigmoid(x)) gives -inf for a margin of -400.",
     ],
-    solution='''
+    solution="""
 from torch.nn import functional as F
 
 def my_dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
@@ -226,5 +258,5 @@ def my_dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta):
     return -F.logsigmoid(chosen_reward - rejected_reward).mean()
 
 answer = my_dpo_loss
-''',
+""",
 )

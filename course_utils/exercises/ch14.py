@@ -19,12 +19,12 @@ effective_batch = Exercise(
         "One optimiser step sees the micro-batches of every GPU and every accumulation step.",
         "Sequences per step: 8 per micro-batch x 4 micro-batches x 4 GPUs. Each has 256 tokens.",
     ],
-    solution='''
+    solution="""
 # 8 sequences per micro-batch, 4 micro-batches per GPU, 4 GPUs, 256 tokens per sequence
 tokens_per_step = 8 * 4 * 4 * 256
 
 answer = tokens_per_step
-''',
+""",
 )
 
 
@@ -33,7 +33,7 @@ answer = tokens_per_step
 
 def _shard_reference(xb: torch.Tensor, rank: int, world_size: int, grad_accum: int):
     per_rank = xb.shape[0] // world_size
-    mine = xb[rank * per_rank:(rank + 1) * per_rank]
+    mine = xb[rank * per_rank : (rank + 1) * per_rank]
     return list(mine.split(per_rank // grad_accum))
 
 
@@ -50,7 +50,7 @@ shard = Exercise(
         "First the process's slice: world_size equal parts of the batch's rows, the rank-th one.",
         "Then cut that slice into grad_accum equal micro-batches and return them as a list.",
     ],
-    solution='''
+    solution="""
 def my_micro_batches(xb, rank, world_size, grad_accum):
     # The process's slice: rows [rank * per_rank, (rank + 1) * per_rank) of the global batch.
     per_rank = xb.shape[0] // world_size
@@ -60,7 +60,7 @@ def my_micro_batches(xb, rank, world_size, grad_accum):
     return [mine[i * micro:(i + 1) * micro] for i in range(grad_accum)]
 
 answer = my_micro_batches
-''',
+""",
 )
 
 
@@ -75,7 +75,8 @@ def _ring_reference(arrays: list[np.ndarray]) -> list[np.ndarray]:
 def _ring_cases():
     rng = np.random.default_rng(14)
     return [([rng.normal(size=6) for _ in range(n)],) for n in (2, 3, 4)] + [
-        ([rng.normal(size=10) for _ in range(5)],)]
+        ([rng.normal(size=10) for _ in range(5)],)
+    ]
 
 
 ring = Exercise(
@@ -91,7 +92,7 @@ ring = Exercise(
         "All-gather, N - 1 steps: at step s, process i sends chunk (i + 1 - s) % N (now complete) "
         "and the neighbour overwrites its copy. Concatenate each process's chunks at the end.",
     ],
-    solution='''
+    solution="""
 import numpy as np
 
 def ring_all_reduce_mine(arrays):
@@ -110,7 +111,7 @@ def ring_all_reduce_mine(arrays):
     return [np.concatenate(c) for c in chunks]
 
 answer = ring_all_reduce_mine
-''',
+""",
 )
 
 
@@ -125,7 +126,7 @@ zero_memory = Exercise(
         "ZeRO-2 shards the gradients and the optimiser state over the 8 GPUs; every GPU keeps all "
         "the weights. Divide bytes by 2**30 for GiB.",
     ],
-    solution='''
+    solution="""
 n_params, n_gpus = 1e9, 8
 weights = 4 * n_params                 # every GPU keeps all of them
 gradients = 4 * n_params / n_gpus      # sharded
@@ -133,5 +134,5 @@ optimizer = 8 * n_params / n_gpus      # AdamW's m and v, sharded
 gib_per_gpu = (weights + gradients + optimizer) / 2**30
 
 answer = gib_per_gpu
-''',
+""",
 )

@@ -71,14 +71,20 @@ def _check_plain(value: Any, where: str) -> None:
                 raise TypeError(f"{where} has a non-string key {key!r}.")
             _check_plain(item, f"{where}[{key!r}]")
     elif type(value) not in _PLAIN and not isinstance(value, torch.Tensor):
-        raise TypeError(f"{where} is a {type(value).__name__}; a checkpoint stores only plain data "
-                        "(numbers, strings, lists, dicts, tensors) so it can be loaded safely.")
+        raise TypeError(
+            f"{where} is a {type(value).__name__}; a checkpoint stores only plain data "
+            "(numbers, strings, lists, dicts, tensors) so it can be loaded safely."
+        )
 
 
-def save_checkpoint(path: str | os.PathLike[str], model: nn.Module, *,
-                    tokenizer: CharTokenizer | None = None,
-                    train_config: TrainConfig | None = None,
-                    extra: Mapping[str, Any] | None = None) -> Path:
+def save_checkpoint(
+    path: str | os.PathLike[str],
+    model: nn.Module,
+    *,
+    tokenizer: CharTokenizer | None = None,
+    train_config: TrainConfig | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Path:
     """Save weights, model configuration, tokenizer and optional extras as plain data.
 
     Nothing but tensors, numbers, strings, lists and dicts goes into the file, so
@@ -92,8 +98,10 @@ def save_checkpoint(path: str | os.PathLike[str], model: nn.Module, *,
     extra = dict(extra or {})
     _check_plain(extra, "extra")
     if tokenizer is not None and tokenizer.vocab_size != model.config.vocab_size:
-        raise ValueError(f"The tokenizer has {tokenizer.vocab_size} symbols but the model's "
-                         f"vocabulary has {model.config.vocab_size}: they do not belong together.")
+        raise ValueError(
+            f"The tokenizer has {tokenizer.vocab_size} symbols but the model's "
+            f"vocabulary has {model.config.vocab_size}: they do not belong together."
+        )
     payload: dict[str, Any] = {
         "format": CHECKPOINT_FORMAT,
         "config": model.config.to_dict(),
@@ -148,8 +156,11 @@ def content_sha256(payload: Mapping[str, Any]) -> str:
     """
     digest = hashlib.sha256()
     tensors: list[torch.Tensor] = []
-    plain = {k: _tensors_out(v, tensors) for k, v in payload.items()
-             if k not in ("model", "sha256", "torch_version")}
+    plain = {
+        k: _tensors_out(v, tensors)
+        for k, v in payload.items()
+        if k not in ("model", "sha256", "torch_version")
+    }
     digest.update(json.dumps(plain, sort_keys=True).encode())
     for i, tensor in enumerate(tensors):
         _hash_tensor(digest, f"<tensor {i}>", tensor)
@@ -168,14 +179,18 @@ def _unreadable(path: Path, exc: Exception) -> str:
     if isinstance(exc, pickle.UnpicklingError) and "weights_only" in text:
         found = re.search(r"GLOBAL (\S+) was not an allowed global", text)
         if found:
-            return (f"{path} was refused: it refers to {found.group(1)}, not only to tensors "
-                    "and plain data, and the course loads only checkpoints that cannot run code. "
-                    "Use a checkpoint written by save_checkpoint() (train and save the model "
-                    "again if needed).")
+            return (
+                f"{path} was refused: it refers to {found.group(1)}, not only to tensors "
+                "and plain data, and the course loads only checkpoints that cannot run code. "
+                "Use a checkpoint written by save_checkpoint() (train and save the model "
+                "again if needed)."
+            )
         detail = re.search(r"WeightsUnpickler error:\s*(.+?)\s*(?:\n|$)", text)
         text = detail.group(1) if detail else "not a file written by torch.save"
-    return (f"{path} could not be read as a checkpoint ({text}). It is damaged or not a "
-            "checkpoint: save the model again.")
+    return (
+        f"{path} could not be read as a checkpoint ({text}). It is damaged or not a "
+        "checkpoint: save the model again."
+    )
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -185,8 +200,10 @@ def _read(path: Path) -> dict[str, Any]:
         raise ValueError(_unreadable(path, exc)) from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
-        raise ValueError(f"{path} is not a GPT checkpoint of this course (format {found!r}, "
-                         f"expected {CHECKPOINT_FORMAT!r}).")
+        raise ValueError(
+            f"{path} is not a GPT checkpoint of this course (format {found!r}, "
+            f"expected {CHECKPOINT_FORMAT!r})."
+        )
     for key in ("config", "model"):
         if not isinstance(payload.get(key), dict):
             raise ValueError(f"{path} is damaged: its {key!r} entry is missing or not a dict.")
@@ -198,16 +215,24 @@ def _read(path: Path) -> dict[str, Any]:
 def _verify(path: Path, payload: dict[str, Any]) -> None:
     stored = payload.get("sha256")
     if stored is None:
-        bad = [k for k, t in payload["model"].items()
-               if t.is_floating_point() and not torch.isfinite(t).all()]
+        bad = [
+            k
+            for k, t in payload["model"].items()
+            if t.is_floating_point() and not torch.isfinite(t).all()
+        ]
         if bad:
             raise ValueError(f"{path} is damaged: weights {bad[:3]} hold NaN or infinity.")
-        warnings.warn(f"{path} has no checksum (it was saved by an older version of the course), "
-                      "so damage to it cannot be detected. Save it again with save_checkpoint() "
-                      "to add one.", stacklevel=3)
+        warnings.warn(
+            f"{path} has no checksum (it was saved by an older version of the course), "
+            "so damage to it cannot be detected. Save it again with save_checkpoint() "
+            "to add one.",
+            stacklevel=3,
+        )
     elif stored != content_sha256(payload):
-        raise ValueError(f"{path} is damaged: its contents do not match the checksum stored when "
-                         "it was saved. Train and save the model again, or restore a good copy.")
+        raise ValueError(
+            f"{path} is damaged: its contents do not match the checksum stored when "
+            "it was saved. Train and save the model again, or restore a good copy."
+        )
 
 
 def _train_config(path: Path, data: Any) -> TrainConfig | None:
@@ -218,8 +243,10 @@ def _train_config(path: Path, data: Any) -> TrainConfig | None:
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValueError(f"{path}: unknown training-configuration field(s) {unknown}; known "
-                         f"fields: {sorted(known)}.")
+        raise ValueError(
+            f"{path}: unknown training-configuration field(s) {unknown}; known "
+            f"fields: {sorted(known)}."
+        )
     return TrainConfig(**data)
 
 
@@ -228,13 +255,16 @@ def _tokenizer(path: Path, data: Any, config: GPTConfig) -> CharTokenizer | None
         return None
     tok = CharTokenizer.from_dict(data)
     if tok.vocab_size != config.vocab_size:
-        raise ValueError(f"{path}: the stored tokenizer has {tok.vocab_size} symbols but the model "
-                         f"has a vocabulary of {config.vocab_size}: they do not belong together.")
+        raise ValueError(
+            f"{path}: the stored tokenizer has {tok.vocab_size} symbols but the model "
+            f"has a vocabulary of {config.vocab_size}: they do not belong together."
+        )
     return tok
 
 
-def load_checkpoint(path: str | os.PathLike[str], *,
-                    device: torch.device | str = "cpu") -> Checkpoint:
+def load_checkpoint(
+    path: str | os.PathLike[str], *, device: torch.device | str = "cpu"
+) -> Checkpoint:
     """Load a checkpoint written by :func:`save_checkpoint` with ``weights_only=True``.
 
     Checks the stored checksum, rebuilds the :class:`GPT` from the stored configuration, loads
@@ -244,19 +274,27 @@ def load_checkpoint(path: str | os.PathLike[str], *,
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No checkpoint at {path}. Train and save a model first "
-                                "(notebook 10 does), or pass the right path.")
+        raise FileNotFoundError(
+            f"No checkpoint at {path}. Train and save a model first "
+            "(notebook 10 does), or pass the right path."
+        )
     payload = _read(path)
     _verify(path, payload)
     extra = payload.get("extra") or {}
     if not isinstance(extra, dict) or not all(isinstance(k, str) for k in extra):
-        raise ValueError(f"{path}: 'extra' should be a dict with string keys, got "
-                         f"{type(extra).__name__}.")
+        raise ValueError(
+            f"{path}: 'extra' should be a dict with string keys, got {type(extra).__name__}."
+        )
     config = GPTConfig.from_dict(payload["config"])
     tokenizer = _tokenizer(path, payload.get("tokenizer"), config)
     train_config = _train_config(path, payload.get("train_config"))
     model = GPT(config)
     model.load_state_dict(payload["model"])
     model.to(device).eval()
-    return Checkpoint(model=model, config=config, tokenizer=tokenizer, train_config=train_config,
-                      extra=dict(extra))
+    return Checkpoint(
+        model=model,
+        config=config,
+        tokenizer=tokenizer,
+        train_config=train_config,
+        extra=dict(extra),
+    )

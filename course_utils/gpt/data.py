@@ -47,8 +47,10 @@ class TokenWindowDataset(Dataset):
         _check_tokens(tokens)
         positive_int(block_size, "block_size")
         if tokens.numel() <= block_size:
-            raise ValueError(f"The stream has {tokens.numel()} tokens; it needs more than "
-                             f"block_size={block_size} to form one (input, target) window.")
+            raise ValueError(
+                f"The stream has {tokens.numel()} tokens; it needs more than "
+                f"block_size={block_size} to form one (input, target) window."
+            )
         self.tokens = tokens.long()
         self.block_size = block_size
 
@@ -61,12 +63,13 @@ class TokenWindowDataset(Dataset):
             i += n
         if not 0 <= i < n:
             raise IndexError(f"window {i} is out of range for {n} windows.")
-        chunk = self.tokens[i: i + self.block_size + 1]
+        chunk = self.tokens[i : i + self.block_size + 1]
         return chunk[:-1], chunk[1:]
 
 
-def split_tokens(tokens: torch.Tensor, train_fraction: float = 0.9
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
+def split_tokens(
+    tokens: torch.Tensor, train_fraction: float = 0.9
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Split a stream into its first ``train_fraction`` (training) and the rest (validation).
 
     The split is by position, not at random, so no validation text leaks into training windows.
@@ -77,8 +80,14 @@ def split_tokens(tokens: torch.Tensor, train_fraction: float = 0.9
     return tokens[:n], tokens[n:]
 
 
-def random_batches(dataset: Dataset, batch_size: int, num_batches: int, *,
-                   seed: int | None = None, pin_memory: bool = False) -> DataLoader:
+def random_batches(
+    dataset: Dataset,
+    batch_size: int,
+    num_batches: int,
+    *,
+    seed: int | None = None,
+    pin_memory: bool = False,
+) -> DataLoader:
     """A ``DataLoader`` yielding ``num_batches`` random mini-batches drawn with replacement.
 
     A ``RandomSampler(replacement=True, num_samples=batch_size * num_batches)`` picks window
@@ -90,10 +99,12 @@ def random_batches(dataset: Dataset, batch_size: int, num_batches: int, *,
     if seed is not None:
         generator = torch.Generator()
         generator.manual_seed(seed)
-    sampler = RandomSampler(dataset, replacement=True, num_samples=batch_size * num_batches,
-                            generator=generator)
-    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=0,
-                      pin_memory=pin_memory)
+    sampler = RandomSampler(
+        dataset, replacement=True, num_samples=batch_size * num_batches, generator=generator
+    )
+    return DataLoader(
+        dataset, batch_size=batch_size, sampler=sampler, num_workers=0, pin_memory=pin_memory
+    )
 
 
 @dataclass
@@ -107,9 +118,13 @@ class CharCorpus:
     val_dataset: TokenWindowDataset
 
 
-def load_char_corpus(block_size: int, *, text: str | None = None,
-                     tokenizer: CharTokenizer | None = None,
-                     train_fraction: float = 0.9) -> CharCorpus:
+def load_char_corpus(
+    block_size: int,
+    *,
+    text: str | None = None,
+    tokenizer: CharTokenizer | None = None,
+    train_fraction: float = 0.9,
+) -> CharCorpus:
     """Encode ``text`` (default: tiny Shakespeare) and split it into train/validation windows.
 
     ``tokenizer`` defaults to a :class:`CharTokenizer` built from the text itself.
@@ -122,8 +137,10 @@ def load_char_corpus(block_size: int, *, text: str | None = None,
         tokenizer = CharTokenizer.from_text(text)
     tokens = torch.tensor(tokenizer.encode(text), dtype=torch.long)
     train_tokens, val_tokens = split_tokens(tokens, train_fraction)
-    return CharCorpus(tokenizer, train_tokens, val_tokens,
-                      TokenWindowDataset(train_tokens, block_size),
-                      TokenWindowDataset(val_tokens, block_size))
-
-
+    return CharCorpus(
+        tokenizer,
+        train_tokens,
+        val_tokens,
+        TokenWindowDataset(train_tokens, block_size),
+        TokenWindowDataset(val_tokens, block_size),
+    )

@@ -21,6 +21,8 @@ under data parallelism, ZeRO/FSDP sharding and tensor parallelism).
 from __future__ import annotations
 
 import os
+import socket
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,13 +76,27 @@ def init_distributed(device: torch.device | str) -> tuple[DistInfo, torch.device
         backend = "nccl"
     elif device.type == "cpu":
         backend = "gloo"
+        _gloo_interface()
     else:
-        raise ValueError(f"Data-parallel training runs on CUDA (NCCL) or the CPU (gloo), not on "
-                         f"{device.type}. Start one process on {device.type}, or pick "
-                         "--device cpu.")
+        raise ValueError(
+            f"Data-parallel training runs on CUDA (NCCL) or the CPU (gloo), not on "
+            f"{device.type}. Start one process on {device.type}, or pick "
+            "--device cpu."
+        )
     if not dist.is_initialized():
         dist.init_process_group(backend=backend)
     return DistInfo(rank, local_rank, world_size, backend), device
+
+
+def _gloo_interface() -> None:
+    """gloo finds its network interface through the machine's host name; where that name does not
+    resolve (some containers), use the loopback interface, enough for processes on one machine."""
+    if "GLOO_SOCKET_IFNAME" in os.environ:
+        return
+    try:
+        socket.gethostbyname(socket.gethostname())
+    except OSError:
+        os.environ["GLOO_SOCKET_IFNAME"] = "lo0" if sys.platform == "darwin" else "lo"
 
 
 def close_distributed() -> None:
@@ -89,8 +105,9 @@ def close_distributed() -> None:
         dist.destroy_process_group()
 
 
-def shard_batch(xb: torch.Tensor, yb: torch.Tensor, rank: int, world_size: int,
-                grad_accum: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def shard_batch(
+    xb: torch.Tensor, yb: torch.Tensor, rank: int, world_size: int, grad_accum: int
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """This process's ``grad_accum`` micro-batches of one global batch.
 
     The global batch of B rows is cut into ``world_size`` equal slices, one per process, and each
@@ -101,8 +118,10 @@ def shard_batch(xb: torch.Tensor, yb: torch.Tensor, rank: int, world_size: int,
     per_rank = xb.shape[0] // world_size
     mine = slice(rank * per_rank, (rank + 1) * per_rank)
     micro = per_rank // grad_accum
-    return [(xb[mine][i * micro:(i + 1) * micro], yb[mine][i * micro:(i + 1) * micro])
-            for i in range(grad_accum)]
+    return [
+        (xb[mine][i * micro : (i + 1) * micro], yb[mine][i * micro : (i + 1) * micro])
+        for i in range(grad_accum)
+    ]
 
 
 def mean_over_processes(value: torch.Tensor) -> torch.Tensor:
@@ -146,8 +165,9 @@ STRATEGIES = {
 }
 
 
-def training_memory(n_params: int, n_gpus: int, strategy: str, *,
-                    activation_bytes: float = 0.0) -> dict[str, float]:
+def training_memory(
+    n_params: int, n_gpus: int, strategy: str, *, activation_bytes: float = 0.0
+) -> dict[str, float]:
     """Bytes per GPU of each kind of training state, with float32 weights and AdamW.
 
     Weights 4 bytes per parameter, gradients 4, AdamW's two moments 8; ``activation_bytes`` is
@@ -155,8 +175,12 @@ def training_memory(n_params: int, n_gpus: int, strategy: str, *,
     kinds it shards by ``n_gpus``; the rest stays whole on every GPU.
     """
     sharded = STRATEGIES[strategy]
-    full = {"weights": 4.0 * n_params, "gradients": 4.0 * n_params,
-            "optimizer": 8.0 * n_params, "activations": float(activation_bytes)}
+    full = {
+        "weights": 4.0 * n_params,
+        "gradients": 4.0 * n_params,
+        "optimizer": 8.0 * n_params,
+        "activations": float(activation_bytes),
+    }
     per_gpu = {k: v / n_gpus if k in sharded else v for k, v in full.items()}
     per_gpu["total"] = sum(per_gpu.values())
     return per_gpu

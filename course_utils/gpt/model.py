@@ -115,20 +115,27 @@ class GPTConfig:
         for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
             object.__setattr__(self, name, positive_int(getattr(self, name), name))
         if self.n_embd % self.n_head != 0:
-            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}):"
-                             " the embedding is split evenly between the heads.")
+            raise ValueError(
+                f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head}):"
+                " the embedding is split evenly between the heads."
+            )
         object.__setattr__(self, "dropout", _number_in(self.dropout, "dropout", 0.0, 1.0))
         _check_bools(self, "bias", "tie_weights")
-        for name, options in (("position", ("learned", "rope")), ("norm", ("layernorm", "rmsnorm")),
-                              ("mlp", ("gelu", "swiglu"))):
+        for name, options in (
+            ("position", ("learned", "rope")),
+            ("norm", ("layernorm", "rmsnorm")),
+            ("mlp", ("gelu", "swiglu")),
+        ):
             if getattr(self, name) not in options:
                 raise ValueError(f"{name} must be one of {options}, got {getattr(self, name)!r}.")
         for name in ("n_kv_head", "ffn_hidden"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, positive_int(getattr(self, name), name))
         if self.n_head % self.kv_heads or (self.position == "rope" and self.head_size % 2):
-            raise ValueError(f"n_kv_head ({self.kv_heads}) must divide n_head ({self.n_head}), "
-                             f"and RoPE needs an even head size (got {self.head_size}).")
+            raise ValueError(
+                f"n_kv_head ({self.kv_heads}) must divide n_head ({self.n_head}), "
+                f"and RoPE needs an even head size (got {self.head_size})."
+            )
 
     @property
     def head_size(self) -> int:
@@ -157,7 +164,9 @@ class GPTConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"Unknown GPTConfig field(s) {unknown}; known fields: {sorted(known)}.")
+            raise ValueError(
+                f"Unknown GPTConfig field(s) {unknown}; known fields: {sorted(known)}."
+            )
         return cls(**dict(data))
 
 
@@ -200,8 +209,8 @@ class Rotary(nn.Module):
         self.register_buffer("sin", torch.tensor(sin, dtype=torch.float32), persistent=False)
 
     def forward(self, x: torch.Tensor, start: int = 0) -> torch.Tensor:
-        cos = self.cos[start:start + x.size(-2)].to(x.dtype)
-        sin = self.sin[start:start + x.size(-2)].to(x.dtype)
+        cos = self.cos[start : start + x.size(-2)].to(x.dtype)
+        sin = self.sin[start : start + x.size(-2)].to(x.dtype)
         return x * cos + rotate_half(x, "halves") * sin
 
 
@@ -228,8 +237,9 @@ class KVCache:
         self.values: list[torch.Tensor | None] = [None] * n_layer
         self.length = 0
 
-    def update(self, layer: int, k: torch.Tensor, v: torch.Tensor
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+    def update(
+        self, layer: int, k: torch.Tensor, v: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if self.keys[layer] is not None:
             k = torch.cat([self.keys[layer], k], dim=-2)
             v = torch.cat([self.values[layer], v], dim=-2)
@@ -263,13 +273,16 @@ class CausalSelfAttention(nn.Module):
         self.proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
         self.attn_dropout = nn.Dropout(config.dropout)
         self.resid_dropout = nn.Dropout(config.dropout)
-        self.rotary = Rotary(self.head_size, config.block_size) if config.position == "rope" else None
+        self.rotary = (
+            Rotary(self.head_size, config.block_size) if config.position == "rope" else None
+        )
         self.fused = True
         mask = torch.from_numpy(causal_mask(config.block_size))  # notebook 09's mask, as a tensor
         self.register_buffer("mask", mask.view(1, 1, *mask.shape), persistent=False)
 
-    def _heads(self, x: torch.Tensor, start: int = 0
-               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _heads(
+        self, x: torch.Tensor, start: int = 0
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Queries (B, n_head, T, hs), keys and values (B, n_kv_head, T, hs) of ``x`` (B, T, C);
         with RoPE, queries and keys turned by the angles of positions ``start`` onwards."""
         b, t, _ = x.shape
@@ -285,7 +298,7 @@ class CausalSelfAttention(nn.Module):
     def _explicit_weights(self, q: torch.Tensor, k: torch.Tensor, start: int = 0) -> torch.Tensor:
         t, total = q.size(-2), k.size(-2)
         scores = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(q.size(-1)))
-        scores = scores.masked_fill(~self.mask[:, :, start:start + t, :total], float("-inf"))
+        scores = scores.masked_fill(~self.mask[:, :, start : start + t, :total], float("-inf"))
         return F.softmax(scores, dim=-1)
 
     def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
@@ -293,8 +306,9 @@ class CausalSelfAttention(nn.Module):
         q, k, _ = self._heads(x)
         return self._explicit_weights(q, repeat_kv(k, self.n_head // self.n_kv_head))
 
-    def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0
-                ) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0
+    ) -> torch.Tensor:
         """Map (B, T, C) to (B, T, C): every position mixes the values of itself and its past."""
         b, t, c = x.shape
         start = 0 if cache is None else cache.length
@@ -304,9 +318,13 @@ class CausalSelfAttention(nn.Module):
         groups = self.n_head // self.n_kv_head
         k, v = repeat_kv(k, groups), repeat_kv(v, groups)
         if self.fused:
-            mask = None if start == 0 else self.mask[:, :, start:start + t, :start + t]
+            mask = None if start == 0 else self.mask[:, :, start : start + t, : start + t]
             y = F.scaled_dot_product_attention(
-                q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0,
+                q,
+                k,
+                v,
+                attn_mask=mask,
+                dropout_p=self.dropout if self.training else 0.0,
                 is_causal=start == 0,
             )
         else:
@@ -370,8 +388,9 @@ class Block(nn.Module):
         self.ln2 = _norm(config)
         self.mlp = SwiGLU(config) if config.mlp == "swiglu" else MLP(config)
 
-    def forward(self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0
-                ) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, cache: KVCache | None = None, layer: int = 0
+    ) -> torch.Tensor:
         """Map (B, T, C) to (B, T, C)."""
         x = x + self.attn(self.ln1(x), cache, layer)
         x = x + self.mlp(self.ln2(x))
@@ -398,8 +417,9 @@ class GPT(nn.Module):
             raise TypeError(f"GPT needs a GPTConfig, got {type(config).__name__}.")
         self.config = config
         self.tok_emb = nn.Embedding(config.vocab_size, config.n_embd)
-        self.pos_emb = (nn.Embedding(config.block_size, config.n_embd)
-                        if config.position == "learned" else None)
+        self.pos_emb = (
+            nn.Embedding(config.block_size, config.n_embd) if config.position == "learned" else None
+        )
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layer)])
         self.ln_f = _norm(config)
@@ -431,18 +451,29 @@ class GPT(nn.Module):
         """``idx`` must be a (batch, time) tensor of ids in ``[0, vocab_size)``."""
         if not isinstance(idx, torch.Tensor) or idx.dtype not in (torch.int64, torch.int32):
             got = idx.dtype if isinstance(idx, torch.Tensor) else type(idx).__name__
-            raise TypeError(f"{name} must be a tensor of integer token ids (torch.long), got {got}.")
+            raise TypeError(
+                f"{name} must be a tensor of integer token ids (torch.long), got {got}."
+            )
         if idx.dim() != 2 or idx.size(1) == 0:
-            raise ValueError(f"{name} must have shape (batch, time) with time >= 1, got shape "
-                             f"{tuple(idx.shape)}. For a single sequence use idx.unsqueeze(0).")
+            raise ValueError(
+                f"{name} must have shape (batch, time) with time >= 1, got shape "
+                f"{tuple(idx.shape)}. For a single sequence use idx.unsqueeze(0)."
+            )
         if torch.compiler.is_compiling():  # a compiled training step: train() checked the data
             return
         if ((idx < 0) | (idx >= self.config.vocab_size)).any():
-            raise ValueError(f"{name} holds ids from {int(idx.min())} to {int(idx.max())}, but the "
-                             f"vocabulary has ids 0 to {self.config.vocab_size - 1}.")
+            raise ValueError(
+                f"{name} holds ids from {int(idx.min())} to {int(idx.max())}, but the "
+                f"vocabulary has ids 0 to {self.config.vocab_size - 1}."
+            )
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, *,
-                cache: KVCache | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self,
+        idx: torch.Tensor,
+        targets: torch.Tensor | None = None,
+        *,
+        cache: KVCache | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Return ``(logits, loss)``.
 
         ``idx`` holds token ids of shape (B, T) with ``T <= block_size``; ``logits`` has shape
@@ -472,15 +503,23 @@ class GPT(nn.Module):
         if targets is not None:
             if not isinstance(targets, torch.Tensor) or targets.shape != idx.shape:
                 shape = tuple(targets.shape) if isinstance(targets, torch.Tensor) else targets
-                raise ValueError(f"targets must have the same shape as idx {tuple(idx.shape)}, "
-                                 f"got {shape}.")
+                raise ValueError(
+                    f"targets must have the same shape as idx {tuple(idx.shape)}, got {shape}."
+                )
             loss = F.cross_entropy(logits.view(b * t, -1), targets.reshape(b * t))
         return logits, loss
 
     @torch.no_grad()
-    def generate(self, idx: torch.Tensor, max_new_tokens: int, *, temperature: float = 1.0,
-                 top_k: int | None = None, generator: torch.Generator | None = None,
-                 use_cache: bool = True) -> torch.Tensor:
+    def generate(
+        self,
+        idx: torch.Tensor,
+        max_new_tokens: int,
+        *,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        generator: torch.Generator | None = None,
+        use_cache: bool = True,
+    ) -> torch.Tensor:
         """Append ``max_new_tokens`` sampled tokens to every row of ``idx`` (B, T) and return it.
 
         See :func:`generate_tokens`: ``use_cache=True`` keeps a :class:`KVCache`,
@@ -495,14 +534,25 @@ class GPT(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            return generate_tokens(self, idx, max_new_tokens, temperature=temperature,
-                                   top_k=top_k, generator=generator, use_cache=bool(use_cache))
+            return generate_tokens(
+                self,
+                idx,
+                max_new_tokens,
+                temperature=temperature,
+                top_k=top_k,
+                generator=generator,
+                use_cache=bool(use_cache),
+            )
         finally:
             self.train(was_training)
 
 
-def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
-                generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_next(
+    logits: torch.Tensor,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Draw one token id per row from the last position's ``logits`` (B, vocab): divide by
     ``temperature``, keep the ``top_k`` largest if given, sample from the softmax. Returns (B, 1).
 
@@ -522,10 +572,16 @@ def sample_next(logits: torch.Tensor, temperature: float = 1.0, top_k: int | Non
 
 
 @torch.no_grad()
-def generate_tokens(model: GPT, idx: torch.Tensor, max_new_tokens: int, *,
-                    temperature: float = 1.0, top_k: int | None = None,
-                    generator: torch.Generator | None = None,
-                    use_cache: bool = True) -> torch.Tensor:
+def generate_tokens(
+    model: GPT,
+    idx: torch.Tensor,
+    max_new_tokens: int,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    generator: torch.Generator | None = None,
+    use_cache: bool = True,
+) -> torch.Tensor:
     """Append ``max_new_tokens`` tokens to ``idx`` (B, T), one :func:`sample_next` at a time.
 
     Without a cache every step feeds the window (the last ``block_size`` tokens) through the

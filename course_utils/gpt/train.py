@@ -108,10 +108,12 @@ class TrainConfig:
     grad_accum: int = 1
 
     def __post_init__(self) -> None:
-        checks = {positive_int: ("batch_size", "max_steps", "eval_interval", "eval_iters",
-                                 "grad_accum"),
-                  non_negative_int: ("warmup_steps", "seed"), positive: ("learning_rate",),
-                  non_negative: ("min_lr", "weight_decay", "grad_clip")}
+        checks = {
+            positive_int: ("batch_size", "max_steps", "eval_interval", "eval_iters", "grad_accum"),
+            non_negative_int: ("warmup_steps", "seed"),
+            positive: ("learning_rate",),
+            non_negative: ("min_lr", "weight_decay", "grad_clip"),
+        }
         for check, names in checks.items():
             for name in names:
                 object.__setattr__(self, name, check(getattr(self, name), name))
@@ -119,14 +121,19 @@ class TrainConfig:
             object.__setattr__(self, name, _number_in(getattr(self, name), name, 0.0, 1.0))
         _check_bools(self, "compile", "keep_best")
         if self.warmup_steps > self.max_steps:
-            raise ValueError(f"warmup_steps ({self.warmup_steps}) must not exceed max_steps "
-                             f"({self.max_steps}); shorten the warm-up for a short run.")
+            raise ValueError(
+                f"warmup_steps ({self.warmup_steps}) must not exceed max_steps "
+                f"({self.max_steps}); shorten the warm-up for a short run."
+            )
         if self.batch_size % self.grad_accum:
-            raise ValueError(f"batch_size ({self.batch_size}) must be a multiple of grad_accum "
-                             f"({self.grad_accum}): every micro-batch has the same size.")
+            raise ValueError(
+                f"batch_size ({self.batch_size}) must be a multiple of grad_accum "
+                f"({self.grad_accum}): every micro-batch has the same size."
+            )
         if self.min_lr > self.learning_rate:
-            raise ValueError(f"min_lr ({self.min_lr}) must not exceed learning_rate "
-                             f"({self.learning_rate}).")
+            raise ValueError(
+                f"min_lr ({self.min_lr}) must not exceed learning_rate ({self.learning_rate})."
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as a plain dict."""
@@ -155,12 +162,31 @@ def gpu_preset(vocab_size: int = 65) -> Preset:
     10.75 million parameters (10.65 million without the position embedding); nanoGPT reports a
     validation loss of about 1.47 for it.
     """
-    model = GPTConfig(vocab_size=vocab_size, block_size=256, n_layer=6, n_head=6, n_embd=384,
-                      dropout=0.2, bias=False)
-    train_cfg = TrainConfig(batch_size=64, max_steps=5000, learning_rate=1e-3, min_lr=1e-4,
-                            warmup_steps=100, eval_interval=250, eval_iters=200, compile=True)
-    return Preset("gpu", model, train_cfg,
-                  "GPU: 6 layers x 6 heads x 384 dims, context 256, batch 64, 5000 steps")
+    model = GPTConfig(
+        vocab_size=vocab_size,
+        block_size=256,
+        n_layer=6,
+        n_head=6,
+        n_embd=384,
+        dropout=0.2,
+        bias=False,
+    )
+    train_cfg = TrainConfig(
+        batch_size=64,
+        max_steps=5000,
+        learning_rate=1e-3,
+        min_lr=1e-4,
+        warmup_steps=100,
+        eval_interval=250,
+        eval_iters=200,
+        compile=True,
+    )
+    return Preset(
+        "gpu",
+        model,
+        train_cfg,
+        "GPU: 6 layers x 6 heads x 384 dims, context 256, batch 64, 5000 steps",
+    )
 
 
 def cpu_preset(vocab_size: int = 65) -> Preset:
@@ -172,12 +198,32 @@ def cpu_preset(vocab_size: int = 65) -> Preset:
     width that is measurably better: validation loss 1.868, 1.867 and 1.886 untied against 1.900,
     1.911 and 1.896 tied (three seeds each, 12,000 validation windows).
     """
-    model = GPTConfig(vocab_size=vocab_size, block_size=64, n_layer=4, n_head=4, n_embd=128,
-                      dropout=0.0, bias=False, tie_weights=False)
-    train_cfg = TrainConfig(batch_size=12, max_steps=2000, learning_rate=1e-3, min_lr=1e-4,
-                            warmup_steps=100, eval_interval=250, eval_iters=50, compile=False)
-    return Preset("cpu", model, train_cfg,
-                  "CPU: 4 layers x 4 heads x 128 dims, context 64, batch 12, 2000 steps")
+    model = GPTConfig(
+        vocab_size=vocab_size,
+        block_size=64,
+        n_layer=4,
+        n_head=4,
+        n_embd=128,
+        dropout=0.0,
+        bias=False,
+        tie_weights=False,
+    )
+    train_cfg = TrainConfig(
+        batch_size=12,
+        max_steps=2000,
+        learning_rate=1e-3,
+        min_lr=1e-4,
+        warmup_steps=100,
+        eval_interval=250,
+        eval_iters=50,
+        compile=False,
+    )
+    return Preset(
+        "cpu",
+        model,
+        train_cfg,
+        "CPU: 4 layers x 4 heads x 128 dims, context 64, batch 12, 2000 steps",
+    )
 
 
 MODERN = {"position": "rope", "norm": "rmsnorm", "mlp": "swiglu"}
@@ -191,13 +237,34 @@ def cpu_modern_preset(vocab_size: int = 65) -> Preset:
     parameter count as GELU's ``4 n_embd``), untied head, same sizes and batch as :func:`cpu_preset`
     so a step costs about the same. See ``benchmarks/README.md`` for the measured figures.
     """
-    model = GPTConfig(vocab_size=vocab_size, block_size=64, n_layer=4, n_head=4, n_embd=128,
-                      dropout=0.0, bias=False, tie_weights=False, **MODERN)
-    train_cfg = TrainConfig(batch_size=12, max_steps=14000, learning_rate=1e-3, min_lr=1e-4,
-                            warmup_steps=200, eval_interval=1000, eval_iters=50, compile=False)
-    return Preset("cpu-modern", model, train_cfg,
-                  "CPU, modern: RoPE, RMSNorm, SwiGLU; 4 layers x 4 heads x 128 dims, context 64,"
-                  " batch 12, 14000 steps")
+    model = GPTConfig(
+        vocab_size=vocab_size,
+        block_size=64,
+        n_layer=4,
+        n_head=4,
+        n_embd=128,
+        dropout=0.0,
+        bias=False,
+        tie_weights=False,
+        **MODERN,
+    )
+    train_cfg = TrainConfig(
+        batch_size=12,
+        max_steps=14000,
+        learning_rate=1e-3,
+        min_lr=1e-4,
+        warmup_steps=200,
+        eval_interval=1000,
+        eval_iters=50,
+        compile=False,
+    )
+    return Preset(
+        "cpu-modern",
+        model,
+        train_cfg,
+        "CPU, modern: RoPE, RMSNorm, SwiGLU; 4 layers x 4 heads x 128 dims, context 64,"
+        " batch 12, 14000 steps",
+    )
 
 
 def gpu_short_preset(vocab_size: int = 65) -> Preset:
@@ -208,8 +275,9 @@ def gpu_short_preset(vocab_size: int = 65) -> Preset:
     """
     p = gpu_preset(vocab_size)
     train_cfg = TrainConfig(**{**p.train.to_dict(), "max_steps": 2000})
-    return Preset("gpu-short", p.model, train_cfg,
-                  "GPU: the gpu preset with its schedule ending at step 2000")
+    return Preset(
+        "gpu-short", p.model, train_cfg, "GPU: the gpu preset with its schedule ending at step 2000"
+    )
 
 
 def gpu_modern_preset(vocab_size: int = 65) -> Preset:
@@ -219,8 +287,12 @@ def gpu_modern_preset(vocab_size: int = 65) -> Preset:
     """
     p = gpu_short_preset(vocab_size)
     model = GPTConfig(**{**p.model.to_dict(), **MODERN})
-    return Preset("gpu-modern", model, p.train,
-                  "GPU, modern: RoPE, RMSNorm, SwiGLU; 6 layers x 6 heads x 384 dims, 2000 steps")
+    return Preset(
+        "gpu-modern",
+        model,
+        p.train,
+        "GPU, modern: RoPE, RMSNorm, SwiGLU; 6 layers x 6 heads x 384 dims, 2000 steps",
+    )
 
 
 def fast_preset(vocab_size: int = 65) -> Preset:
@@ -229,16 +301,37 @@ def fast_preset(vocab_size: int = 65) -> Preset:
     Runs in a few seconds on two CPU cores; its text is gibberish with Shakespeare's shape.
     Untied head, like the CPU preset.
     """
-    model = GPTConfig(vocab_size=vocab_size, block_size=32, n_layer=2, n_head=2, n_embd=64,
-                      dropout=0.0, bias=False, tie_weights=False)
-    train_cfg = TrainConfig(batch_size=16, max_steps=300, learning_rate=2e-3, min_lr=2e-4,
-                            warmup_steps=20, eval_interval=100, eval_iters=10, compile=False)
-    return Preset("fast", model, train_cfg,
-                  "fast mode: 2 layers x 2 heads x 64 dims, context 32, batch 16, 300 steps")
+    model = GPTConfig(
+        vocab_size=vocab_size,
+        block_size=32,
+        n_layer=2,
+        n_head=2,
+        n_embd=64,
+        dropout=0.0,
+        bias=False,
+        tie_weights=False,
+    )
+    train_cfg = TrainConfig(
+        batch_size=16,
+        max_steps=300,
+        learning_rate=2e-3,
+        min_lr=2e-4,
+        warmup_steps=20,
+        eval_interval=100,
+        eval_iters=10,
+        compile=False,
+    )
+    return Preset(
+        "fast",
+        model,
+        train_cfg,
+        "fast mode: 2 layers x 2 heads x 64 dims, context 32, batch 16, 300 steps",
+    )
 
 
-def preset_for_device(device: torch.device | str, *, fast: bool | None = None,
-                      vocab_size: int = 65) -> Preset:
+def preset_for_device(
+    device: torch.device | str, *, fast: bool | None = None, vocab_size: int = 65
+) -> Preset:
     """The preset to use on ``device``: fast mode first, then GPU (CUDA or MPS), else CPU.
 
     ``fast=None`` reads ``COURSE_FAST``. On MPS the GPU sizes are used without ``torch.compile``.
@@ -253,11 +346,10 @@ def preset_for_device(device: torch.device | str, *, fast: bool | None = None,
     if device.type == "mps":
         p = gpu_preset(vocab_size)
         train_cfg = TrainConfig(**{**p.train.to_dict(), "compile": False})
-        return Preset("mps", p.model, train_cfg,
-                      "Apple GPU: the GPU sizes in float32, without torch.compile")
+        return Preset(
+            "mps", p.model, train_cfg, "Apple GPU: the GPU sizes in float32, without torch.compile"
+        )
     return cpu_preset(vocab_size)
-
-
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,8 +436,9 @@ def speed_features(device: torch.device | str, *, compile: bool = False) -> dict
 # --------------------------------------------------------------------------------------------
 
 
-def lr_at(step: int, *, learning_rate: float, min_lr: float, warmup_steps: int,
-          decay_steps: int) -> float:
+def lr_at(
+    step: int, *, learning_rate: float, min_lr: float, warmup_steps: int, decay_steps: int
+) -> float:
     """Learning rate at ``step``: linear warm-up, then half a cosine from ``learning_rate`` down to
     ``min_lr`` at ``decay_steps``, then ``min_lr``.
 
@@ -355,8 +448,10 @@ def lr_at(step: int, *, learning_rate: float, min_lr: float, warmup_steps: int,
     non_negative_int(step, "step")
     learning_rate, min_lr = positive(learning_rate, "learning_rate"), non_negative(min_lr, "min_lr")
     if min_lr > learning_rate or not 0 <= warmup_steps <= decay_steps:
-        raise ValueError(f"Need min_lr <= learning_rate and 0 <= warmup_steps <= decay_steps, got "
-                         f"{min_lr}, {learning_rate}, {warmup_steps} and {decay_steps}.")
+        raise ValueError(
+            f"Need min_lr <= learning_rate and 0 <= warmup_steps <= decay_steps, got "
+            f"{min_lr}, {learning_rate}, {warmup_steps} and {decay_steps}."
+        )
     if step < warmup_steps:
         return learning_rate * (step + 1) / warmup_steps
     if step >= decay_steps:
@@ -365,8 +460,9 @@ def lr_at(step: int, *, learning_rate: float, min_lr: float, warmup_steps: int,
     return min_lr + 0.5 * (1.0 + math.cos(math.pi * frac)) * (learning_rate - min_lr)
 
 
-def configure_optimizer(model: nn.Module, config: TrainConfig,
-                        device: torch.device | str | None = None) -> torch.optim.AdamW:
+def configure_optimizer(
+    model: nn.Module, config: TrainConfig, device: torch.device | str | None = None
+) -> torch.optim.AdamW:
     """AdamW with weight decay on matrices (weights, embeddings) only, not on biases and norms.
 
     With a ``device`` given, uses PyTorch's fused implementation where it exists (CUDA, and the
@@ -375,13 +471,16 @@ def configure_optimizer(model: nn.Module, config: TrainConfig,
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": config.weight_decay},
-              {"params": no_decay, "weight_decay": 0.0}]
+    groups = [
+        {"params": decay, "weight_decay": config.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
     extra: dict[str, Any] = {}
     if device is not None and _fused_adamw_available(torch.device(device)):
         extra["fused"] = True
-    return torch.optim.AdamW(groups, lr=config.learning_rate,
-                             betas=(config.beta1, config.beta2), **extra)
+    return torch.optim.AdamW(
+        groups, lr=config.learning_rate, betas=(config.beta1, config.beta2), **extra
+    )
 
 
 def _fused_adamw_available(device: torch.device) -> bool:
@@ -408,9 +507,15 @@ def _model_device(model: nn.Module) -> torch.device:
 
 
 @torch.no_grad()
-def estimate_loss(model: nn.Module, datasets: Mapping[str, Dataset], *, batch_size: int,
-                  eval_iters: int, device: torch.device | str | None = None,
-                  seed: int = 2024) -> dict[str, float]:
+def estimate_loss(
+    model: nn.Module,
+    datasets: Mapping[str, Dataset],
+    *,
+    batch_size: int,
+    eval_iters: int,
+    device: torch.device | str | None = None,
+    seed: int = 2024,
+) -> dict[str, float]:
     """Mean loss over ``eval_iters`` random batches of each dataset, in eval mode, without grads.
 
     ``datasets`` maps a name (e.g. ``"train"``, ``"val"``) to a dataset. The same ``seed`` draws
@@ -545,20 +650,28 @@ class _Run:
         return getattr(self.step_model, "module", self.step_model)
 
     def lr(self, step: int) -> float:
-        return lr_at(step, learning_rate=self.config.learning_rate, min_lr=self.config.min_lr,
-                     warmup_steps=self.config.warmup_steps, decay_steps=self.config.max_steps)
+        return lr_at(
+            step,
+            learning_rate=self.config.learning_rate,
+            min_lr=self.config.min_lr,
+            warmup_steps=self.config.warmup_steps,
+            decay_steps=self.config.max_steps,
+        )
 
 
-def _check_train_args(model: nn.Module, train_data: Dataset, val_data: Dataset | None,
-                      config: TrainConfig) -> None:
+def _check_train_args(
+    model: nn.Module, train_data: Dataset, val_data: Dataset | None, config: TrainConfig
+) -> None:
     if not isinstance(model, nn.Module):
         raise TypeError(f"train() needs a model (nn.Module), got {type(model).__name__}.")
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}.")
     for name, data in (("train_data", train_data), ("val_data", val_data)):
         if not isinstance(data, Dataset) and (name == "train_data" or data is not None):
-            raise TypeError(f"{name} must be a Dataset{'' if name == 'train_data' else ' or None'}"
-                            f", got {type(data).__name__}.")
+            raise TypeError(
+                f"{name} must be a Dataset{'' if name == 'train_data' else ' or None'}"
+                f", got {type(data).__name__}."
+            )
         _check_ids_fit(model, data, name)
 
 
@@ -571,12 +684,15 @@ def _check_ids_fit(model: nn.Module, data: Dataset | None, name: str) -> None:
         return
     lo, hi = int(tokens.min()), int(tokens.max())
     if lo < 0 or hi >= vocab:
-        raise ValueError(f"{name} holds ids from {lo} to {hi}, but the model's vocabulary has ids "
-                         f"0 to {vocab - 1}.")
+        raise ValueError(
+            f"{name} holds ids from {lo} to {hi}, but the model's vocabulary has ids "
+            f"0 to {vocab - 1}."
+        )
 
 
-def _compiled(model: nn.Module, config: TrainConfig, device: torch.device,
-              compile: bool | None) -> nn.Module:
+def _compiled(
+    model: nn.Module, config: TrainConfig, device: torch.device, compile: bool | None
+) -> nn.Module:
     """``torch.compile(model)`` when asked for and sensible on ``device``; else ``model``."""
     want = config.compile if compile is None else compile
     if device.type == "mps" or (device.type == "cpu" and compile is not True):
@@ -592,9 +708,17 @@ def _distributed(model: nn.Module, device: torch.device) -> tuple[nn.Module, int
     return DistributedDataParallel(model, device_ids=ids), dist.get_rank(), dist.get_world_size()
 
 
-def train_step(model: nn.Module, optimizer: torch.optim.Optimizer,
-               scaler: torch.amp.GradScaler, xb: torch.Tensor, yb: torch.Tensor, *, lr: float,
-               grad_clip: float, device: torch.device) -> torch.Tensor:
+def train_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    xb: torch.Tensor,
+    yb: torch.Tensor,
+    *,
+    lr: float,
+    grad_clip: float,
+    device: torch.device,
+) -> torch.Tensor:
     """One optimisation step on one device and one batch; returns the batch loss (detached).
 
     Set the learning rate, move the batch to ``device``, forward under autocast (CUDA only) to
@@ -628,9 +752,17 @@ def _train_step(run: _Run, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> tor
     averages the gradients of all processes. Then one clip and one optimiser step, as for a single
     batch.
     """
-    if run.world_size == 1 and run.config.grad_accum == 1:   # one device, one batch
-        return train_step(run.step_model, run.optimizer, run.scaler, xb, yb, lr=lr,
-                          grad_clip=run.config.grad_clip, device=run.device)
+    if run.world_size == 1 and run.config.grad_accum == 1:  # one device, one batch
+        return train_step(
+            run.step_model,
+            run.optimizer,
+            run.scaler,
+            xb,
+            yb,
+            lr=lr,
+            grad_clip=run.config.grad_clip,
+            device=run.device,
+        )
     for group in run.optimizer.param_groups:
         group["lr"] = lr
     run.optimizer.zero_grad(set_to_none=True)
@@ -658,16 +790,34 @@ def _train_step(run: _Run, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> tor
 def _evaluate(run: _Run, step: int, train_seconds: float) -> None:
     """Estimate both losses, record them, keep the best weights, call the callback."""
     cfg = run.config
-    losses = estimate_loss(run.eval_model, run.splits, batch_size=cfg.batch_size,
-                           eval_iters=cfg.eval_iters, device=run.device)
-    record = {"step": step, "train": losses["train"], "val": losses.get("val"),
-              "elapsed": time.perf_counter() - run.start, "train_seconds": train_seconds}
+    losses = estimate_loss(
+        run.eval_model,
+        run.splits,
+        batch_size=cfg.batch_size,
+        eval_iters=cfg.eval_iters,
+        device=run.device,
+    )
+    record = {
+        "step": step,
+        "train": losses["train"],
+        "val": losses.get("val"),
+        "elapsed": time.perf_counter() - run.start,
+        "train_seconds": train_seconds,
+    }
     run.result.evals.append(record)
     _keep_best(run, step, losses.get("val"))
     if run.callback is not None:
-        run.callback(EvalEvent(step=step, max_steps=cfg.max_steps, train_loss=losses["train"],
-                               val_loss=losses.get("val"), lr=run.lr(min(step, cfg.max_steps)),
-                               elapsed=record["elapsed"], model=run.model))
+        run.callback(
+            EvalEvent(
+                step=step,
+                max_steps=cfg.max_steps,
+                train_loss=losses["train"],
+                val_loss=losses.get("val"),
+                lr=run.lr(min(step, cfg.max_steps)),
+                elapsed=record["elapsed"],
+                model=run.model,
+            )
+        )
 
 
 def _keep_best(run: _Run, step: int, val: float | None) -> None:
@@ -686,20 +836,27 @@ def _restore_best(run: _Run) -> None:
         run.result.restored_best = True
 
 
-def _show_progress(bar: Any, run: _Run, step: int, loss: torch.Tensor, lr: float,
-                   train_seconds: float) -> None:
+def _show_progress(
+    bar: Any, run: _Run, step: int, loss: torch.Tensor, lr: float, train_seconds: float
+) -> None:
     """Every 50 steps, put the loss, learning rate and tokens per second on the progress bar."""
     if (step + 1) % 50 != 0 or bar.disable:
         return
     tok_s = (step + 1) * run.result.tokens_per_step / max(train_seconds, 1e-9)
-    bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.1e}", tok_s=f"{tok_s:,.0f}",
-                    refresh=False)
+    bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{lr:.1e}", tok_s=f"{tok_s:,.0f}", refresh=False)
 
 
-def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: TrainConfig, *,
-          device: torch.device | str | None = None,
-          callback: Callable[[EvalEvent], None] | None = None,
-          show_progress: bool = True, compile: bool | None = None) -> TrainResult:
+def train(
+    model: GPT,
+    train_data: Dataset,
+    val_data: Dataset | None,
+    config: TrainConfig,
+    *,
+    device: torch.device | str | None = None,
+    callback: Callable[[EvalEvent], None] | None = None,
+    show_progress: bool = True,
+    compile: bool | None = None,
+) -> TrainResult:
     """Train ``model`` with AdamW, warm-up + cosine decay, gradient clipping, periodic evaluation.
 
     Each step (:func:`_train_step`): set the scheduled learning rate (:func:`lr_at`), draw a random
@@ -728,21 +885,40 @@ def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: Tra
     splits = {"train": train_data} if val_data is None else {"train": train_data, "val": val_data}
     step_model, rank, world_size = _distributed(_compiled(model, config, device, compile), device)
     if config.batch_size % (world_size * config.grad_accum):
-        raise ValueError(f"batch_size ({config.batch_size}) must be a multiple of the number of "
-                         f"processes times grad_accum ({world_size} x {config.grad_accum}).")
-    run = _Run(model=model, step_model=step_model, config=config,
-               device=device, splits=splits, callback=callback,
-               result=TrainResult(tokens_per_step=config.batch_size
-                                  * getattr(train_data, "block_size", 0)),
-               optimizer=configure_optimizer(model, config, device), scaler=grad_scaler(device),
-               params=[p for p in model.parameters() if p.requires_grad],
-               rank=rank, world_size=world_size)
-    loader = random_batches(train_data, config.batch_size, config.max_steps, seed=config.seed,
-                            pin_memory=device.type == "cuda")
+        raise ValueError(
+            f"batch_size ({config.batch_size}) must be a multiple of the number of "
+            f"processes times grad_accum ({world_size} x {config.grad_accum})."
+        )
+    run = _Run(
+        model=model,
+        step_model=step_model,
+        config=config,
+        device=device,
+        splits=splits,
+        callback=callback,
+        result=TrainResult(
+            tokens_per_step=config.batch_size * getattr(train_data, "block_size", 0)
+        ),
+        optimizer=configure_optimizer(model, config, device),
+        scaler=grad_scaler(device),
+        params=[p for p in model.parameters() if p.requires_grad],
+        rank=rank,
+        world_size=world_size,
+    )
+    loader = random_batches(
+        train_data,
+        config.batch_size,
+        config.max_steps,
+        seed=config.seed,
+        pin_memory=device.type == "cuda",
+    )
     step_losses: list[torch.Tensor] = []
     train_time = 0.0
-    bar = progress(total=config.max_steps, unit="step",
-                   **({} if show_progress and run.is_main else {"disable": True}))
+    bar = progress(
+        total=config.max_steps,
+        unit="step",
+        **({} if show_progress and run.is_main else {"disable": True}),
+    )
     tick = time.perf_counter()
     try:
         for step, (xb, yb) in enumerate(loader):
@@ -753,8 +929,9 @@ def train(model: GPT, train_data: Dataset, val_data: Dataset | None, config: Tra
             lr = run.lr(step)
             step_losses.append(_train_step(run, xb, yb, lr))
             bar.update(1)
-            _show_progress(bar, run, step, step_losses[-1], lr,
-                           train_time + time.perf_counter() - tick)
+            _show_progress(
+                bar, run, step, step_losses[-1], lr, train_time + time.perf_counter() - tick
+            )
         train_time += _seconds_since(tick, device)
         run.result.steps = len(step_losses)
         if run.is_main:

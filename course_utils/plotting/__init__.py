@@ -81,12 +81,19 @@ def _figure_png(fig: Any) -> bytes:
     from PIL import Image
 
     buf = io.BytesIO()
-    fig.canvas.print_figure(buf, format="png", dpi=fig.dpi, bbox_inches="tight",
-                            facecolor=fig.get_facecolor(), edgecolor=fig.get_edgecolor())
+    fig.canvas.print_figure(
+        buf,
+        format="png",
+        dpi=fig.dpi,
+        bbox_inches="tight",
+        facecolor=fig.get_facecolor(),
+        edgecolor=fig.get_edgecolor(),
+    )
     full = buf.getvalue()
     image = Image.open(io.BytesIO(full)).convert("RGB")
-    palette = image.quantize(colors=PNG_COLORS, method=Image.Quantize.MAXCOVERAGE,
-                             dither=Image.Dither.NONE)
+    palette = image.quantize(
+        colors=PNG_COLORS, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE
+    )
     error = np.abs(np.asarray(palette.convert("RGB"), dtype=int) - np.asarray(image, dtype=int))
     if np.mean(error.max(axis=2) > 24) > 0.001:
         return full
@@ -199,8 +206,15 @@ def plot_decision_boundary(
         ax.contour(g0, g1, z, levels=[0.5], colors="k", linewidths=1.5)
     for i, c in enumerate(classes):
         mask = y == c
-        ax.scatter(X[mask, 0], X[mask, 1], s=18, color=COLORS[i % len(COLORS)],
-                   edgecolor="white", linewidth=0.4, label=f"class {c}")
+        ax.scatter(
+            X[mask, 0],
+            X[mask, 1],
+            s=18,
+            color=COLORS[i % len(COLORS)],
+            edgecolor="white",
+            linewidth=0.4,
+            label=f"class {c}",
+        )
     ax.set_xlim(x0[0], x0[-1])
     ax.set_ylim(x1[0], x1[-1])
     ax.legend(loc="best")
@@ -209,8 +223,9 @@ def plot_decision_boundary(
     return ax
 
 
-def _labelled_matrix(matrix: Any, row_labels: Sequence[str] | None,
-                     col_labels: Sequence[str] | None) -> np.ndarray:
+def _labelled_matrix(
+    matrix: Any, row_labels: Sequence[str] | None, col_labels: Sequence[str] | None
+) -> np.ndarray:
     """The matrix as a 2-D float array, with as many labels as it has rows and columns."""
     if hasattr(matrix, "detach"):
         matrix = matrix.detach().cpu().numpy()
@@ -228,8 +243,15 @@ def _annotate_cells(ax: Any, m: np.ndarray, fmt: str) -> None:
     mid = np.nanmean(m)
     for i in range(m.shape[0]):
         for j in range(m.shape[1]):
-            ax.text(j, i, fmt.format(m[i, j]), ha="center", va="center", fontsize=8,
-                    color="white" if m[i, j] < mid else "black")
+            ax.text(
+                j,
+                i,
+                fmt.format(m[i, j]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if m[i, j] < mid else "black",
+            )
 
 
 def heatmap(
@@ -301,9 +323,13 @@ class LiveLossPlot:
         self.min_interval = min_interval
         self._last_draw = 0.0
         self.fig, self.ax = plt.subplots(figsize=figsize)
-        plt.close(self.fig)  # we display it ourselves; keep the inline backend from showing it twice
-        self.lines = {n: self.ax.plot([], [], label=n, marker="." if i else None)[0]
-                      for i, n in enumerate(names)}
+        plt.close(
+            self.fig
+        )  # we display it ourselves; keep the inline backend from showing it twice
+        self.lines = {
+            n: self.ax.plot([], [], label=n, marker="." if i else None)[0]
+            for i, n in enumerate(names)
+        }
         self.ax.set_xlabel(xlabel)
         self.ax.set_ylabel(ylabel)
         if logy:
@@ -324,7 +350,9 @@ class LiveLossPlot:
     def update(self, x: float, **values: float) -> None:
         """Record ``values`` (curve name -> loss) at position ``x`` and redraw if due."""
         if not values:
-            raise ValueError("update() needs at least one curve value, e.g. update(step, train=1.2).")
+            raise ValueError(
+                "update() needs at least one curve value, e.g. update(step, train=1.2)."
+            )
         for name, value in values.items():
             if name not in self.ys:
                 raise KeyError(f"unknown curve {name!r}; this plot has {self.names}.")

@@ -41,8 +41,13 @@ def plot_gd_run(
     _ = ax.plot(epochs_axis, result.train_loss, label="training")
     _ = ax.plot(epochs_axis, result.val_loss, label="validation", linestyle="--")
     if optimum is not None:
-        ax.axhline(float(optimum), color="black", linewidth=1, linestyle=":",
-                   label=f"best possible validation MSE ({optimum:.3f})")
+        ax.axhline(
+            float(optimum),
+            color="black",
+            linewidth=1,
+            linestyle=":",
+            label=f"best possible validation MSE ({optimum:.3f})",
+        )
     ax.set_yscale("log")
     ax.set_xlim(0, max(int(epochs), 1))
     ax.set_xlabel("epoch")
@@ -50,8 +55,10 @@ def plot_gd_run(
     if result.diverged:
         title = f"lr = {lr:.3g}: diverged after {result.epochs_run} epochs"
     else:
-        title = (f"lr = {lr:.3g}, {epochs} epochs: training {result.train_loss[-1]:.3f}, "
-                 f"validation {result.val_loss[-1]:.3f}")
+        title = (
+            f"lr = {lr:.3g}, {epochs} epochs: training {result.train_loss[-1]:.3f}, "
+            f"validation {result.val_loss[-1]:.3f}"
+        )
     ax.set_title(title)
     ax.legend(loc="upper right")
     return ax, result

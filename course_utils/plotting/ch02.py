@@ -32,8 +32,17 @@ def _points_and_labels(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
 def _scatter_classes(ax: Any, X: np.ndarray, y: np.ndarray) -> None:
     for label, marker in ((0, "o"), (1, "s")):
         mask = y == label
-        ax.scatter(X[mask, 0], X[mask, 1], s=36, marker=marker, color=COLORS[label],
-                   edgecolor="white", linewidth=0.6, label=f"label {label}", zorder=3)
+        ax.scatter(
+            X[mask, 0],
+            X[mask, 1],
+            s=36,
+            marker=marker,
+            color=COLORS[label],
+            edgecolor="white",
+            linewidth=0.6,
+            label=f"label {label}",
+            zorder=3,
+        )
 
 
 def plot_perceptron_state(
@@ -64,24 +73,42 @@ def plot_perceptron_state(
     g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
     side = step(w_arr[0] * g1 + w_arr[1] * g2 + bias)
     if np.any(w_arr != 0):
-        ax.contourf(g1, g2, side, levels=[-0.5, 0.5, 1.5], colors=["#1f77b4", "#d62728"],
-                    alpha=0.10)
+        ax.contourf(
+            g1, g2, side, levels=[-0.5, 0.5, 1.5], colors=["#1f77b4", "#d62728"], alpha=0.10
+        )
     _scatter_classes(ax, X_arr, y_arr)
     wrong = step(X_arr @ w_arr + bias) != y_arr
     if wrong.any():
-        ax.scatter(X_arr[wrong, 0], X_arr[wrong, 1], s=140, facecolor="none", edgecolor="black",
-                   linewidth=1.0, label="misclassified", zorder=2)
+        ax.scatter(
+            X_arr[wrong, 0],
+            X_arr[wrong, 1],
+            s=140,
+            facecolor="none",
+            edgecolor="black",
+            linewidth=1.0,
+            label="misclassified",
+            zorder=2,
+        )
     if previous is not None:
         old = line_points(*previous)
         if old is not None:
-            ax.axline(old[0], old[1], color="grey", linestyle="--", linewidth=1.5,
-                      label="line before")
+            ax.axline(
+                old[0], old[1], color="grey", linestyle="--", linewidth=1.5, label="line before"
+            )
     pts = line_points(w_arr, bias)
     if pts is not None:
         ax.axline(pts[0], pts[1], color="black", linewidth=2, label="line now")
     if highlight is not None:
-        ax.scatter([X_arr[highlight, 0]], [X_arr[highlight, 1]], s=320, facecolor="none",
-                   edgecolor="#ff7f0e", linewidth=2.5, label="visited now", zorder=4)
+        ax.scatter(
+            [X_arr[highlight, 0]],
+            [X_arr[highlight, 1]],
+            s=320,
+            facecolor="none",
+            edgecolor="#ff7f0e",
+            linewidth=2.5,
+            label="visited now",
+            zorder=4,
+        )
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_xlabel("$x_1$")
@@ -121,8 +148,14 @@ def plot_progression(
     for i, (w, b) in enumerate(middle):
         pts = line_points(w, b)
         if pts is not None:
-            ax.axline(pts[0], pts[1], color="grey", linestyle=":", linewidth=1.2,
-                      alpha=0.25 + 0.65 * (i + 1) / len(middle))
+            ax.axline(
+                pts[0],
+                pts[1],
+                color="grey",
+                linestyle=":",
+                linewidth=1.2,
+                alpha=0.25 + 0.65 * (i + 1) / len(middle),
+            )
     _scatter_classes(ax, X_arr, y_arr)
     w_last, b_last = lines[-1]
     pts = line_points(w_last, b_last)

@@ -43,20 +43,37 @@ def plot_logistic_snapshot(
     hi = X_arr.max(axis=0) + margin
     g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], 150), np.linspace(lo[1], hi[1], 150))
     prob = sigmoid(w_arr[0] * g1 + w_arr[1] * g2 + bias)
-    shade = ax_plane.contourf(g1, g2, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r",
-                              alpha=0.45, vmin=0, vmax=1)
+    shade = ax_plane.contourf(
+        g1, g2, prob, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.45, vmin=0, vmax=1
+    )
     if 0 < prob.min() < 0.5 < prob.max():
         ax_plane.contour(g1, g2, prob, levels=[0.5], colors="black", linewidths=1.8)
     for label, marker in ((0, "o"), (1, "s")):
         mask = y_arr == label
-        ax_plane.scatter(X_arr[mask, 0], X_arr[mask, 1], s=60, marker=marker,
-                         color=COLORS[label], edgecolor="white", linewidth=0.8,
-                         label=f"label {label}", zorder=3)
+        ax_plane.scatter(
+            X_arr[mask, 0],
+            X_arr[mask, 1],
+            s=60,
+            marker=marker,
+            color=COLORS[label],
+            edgecolor="white",
+            linewidth=0.8,
+            label=f"label {label}",
+            zorder=3,
+        )
     for i, (px, py) in enumerate(X_arr):
         ax_plane.annotate(str(i), (px, py), textcoords="offset points", xytext=(6, 5), fontsize=8)
     if highlight is not None:
-        ax_plane.scatter([X_arr[highlight, 0]], [X_arr[highlight, 1]], s=300, facecolor="none",
-                         edgecolor="#ff7f0e", linewidth=2.5, zorder=4, label="movable point")
+        ax_plane.scatter(
+            [X_arr[highlight, 0]],
+            [X_arr[highlight, 1]],
+            s=300,
+            facecolor="none",
+            edgecolor="#ff7f0e",
+            linewidth=2.5,
+            zorder=4,
+            label="movable point",
+        )
     ax_plane.set_xlim(lo[0], hi[0])
     ax_plane.set_ylim(lo[1], hi[1])
     ax_plane.set_xlabel("$x_1$")

@@ -47,8 +47,9 @@ def draw_network(
     Returns the matplotlib axes.
     """
     sizes = list(layer_sizes)
-    if len(sizes) < 2 or any(isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1
-                             for n in sizes):
+    if len(sizes) < 2 or any(
+        isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1 for n in sizes
+    ):
         raise ValueError(f"layer_sizes must be at least two positive integers, got {sizes}.")
     if labels is None:
         labels = ["input"] + [f"hidden {i}" for i in range(1, len(sizes) - 1)] + ["output"]
@@ -65,10 +66,19 @@ def draw_network(
     for li, pts in enumerate(positions):
         # scatter markers stay round whatever the axes' aspect ratio
         ax.scatter(pts[:, 0], pts[:, 1], s=size, color=colors[li], zorder=2)
-        note = (labels[li] if sizes[li] <= max_units
-                else f"{labels[li]}\n{shown[li]} of {sizes[li]} units\ndrawn")
-        ax.text(li, -tallest / 2 - 0.2, note, ha="center", va="top",
-                fontsize=9 if sizes[li] <= max_units else 8)
+        note = (
+            labels[li]
+            if sizes[li] <= max_units
+            else f"{labels[li]}\n{shown[li]} of {sizes[li]} units\ndrawn"
+        )
+        ax.text(
+            li,
+            -tallest / 2 - 0.2,
+            note,
+            ha="center",
+            va="top",
+            fontsize=9 if sizes[li] <= max_units else 8,
+        )
     ax.set_xlim(-0.5, len(sizes) - 0.5)
     ax.set_ylim(-tallest / 2 - 1.3, tallest / 2 + 0.3)
     ax.axis("off")

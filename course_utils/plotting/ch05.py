@@ -41,24 +41,49 @@ def _layout(root: Any) -> tuple[dict[int, Any], dict[int, tuple[float, float]], 
     return nodes, position, columns
 
 
-def _draw_node(ax: Any, node: Any, xy: tuple[float, float],
-               parents: list[tuple[float, float]]) -> None:
+def _draw_node(
+    ax: Any, node: Any, xy: tuple[float, float], parents: list[tuple[float, float]]
+) -> None:
     """A value's box, the circle of the operation that made it, and arrows from its inputs."""
     x, y = xy
     op = getattr(node, "_op", "")
     for px, py in parents:
         target = (x - 0.75, y) if op else (x, y)
-        ax.annotate("", xy=target, xytext=(px + 0.55, py),
-                    arrowprops={"arrowstyle": "->", "color": "0.5", "lw": 1})
+        ax.annotate(
+            "",
+            xy=target,
+            xytext=(px + 0.55, py),
+            arrowprops={"arrowstyle": "->", "color": "0.5", "lw": 1},
+        )
     if op:
-        ax.annotate("", xy=(x - 0.55, y), xytext=(x - 0.75, y),
-                    arrowprops={"arrowstyle": "->", "color": "0.5", "lw": 1})
-        ax.text(x - 0.75, y, op, ha="center", va="center", fontsize=9, zorder=3,
-                bbox={"boxstyle": "circle,pad=0.3", "fc": "#fde0c5", "ec": "#ff7f0e"})
+        ax.annotate(
+            "",
+            xy=(x - 0.55, y),
+            xytext=(x - 0.75, y),
+            arrowprops={"arrowstyle": "->", "color": "0.5", "lw": 1},
+        )
+        ax.text(
+            x - 0.75,
+            y,
+            op,
+            ha="center",
+            va="center",
+            fontsize=9,
+            zorder=3,
+            bbox={"boxstyle": "circle,pad=0.3", "fc": "#fde0c5", "ec": "#ff7f0e"},
+        )
     label = getattr(node, "label", "")
     text = (f"{label}\n" if label else "") + f"data {node.data:.4g}\ngrad {node.grad:.4g}"
-    ax.text(x, y, text, ha="center", va="center", fontsize=8, zorder=3,
-            bbox={"boxstyle": "round,pad=0.35", "fc": "#dbe9f6", "ec": "#1f77b4"})
+    ax.text(
+        x,
+        y,
+        text,
+        ha="center",
+        va="center",
+        fontsize=8,
+        zorder=3,
+        bbox={"boxstyle": "round,pad=0.35", "fc": "#dbe9f6", "ec": "#1f77b4"},
+    )
 
 
 def draw_graph(root: Any, *, ax: Any | None = None, title: str | None = None) -> Any:

@@ -16,14 +16,28 @@ import seaborn as sns
 __all__ = ["weight_distributions"]
 
 
-def weight_distributions(weights: Mapping[str, Any], *, ax: Any | None = None,
-                         title: str = "distribution of the learned weights") -> Any:
+def weight_distributions(
+    weights: Mapping[str, Any],
+    *,
+    ax: Any | None = None,
+    title: str = "distribution of the learned weights",
+) -> Any:
     """Overlaid histograms of each named weight vector (one colour per name); return the axes."""
-    frame = pd.DataFrame([(name, float(w)) for name, ws in weights.items()
-                          for w in np.ravel(ws)], columns=["penalty", "weight"])
+    frame = pd.DataFrame(
+        [(name, float(w)) for name, ws in weights.items() for w in np.ravel(ws)],
+        columns=["penalty", "weight"],
+    )
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4))
-    sns.histplot(frame, x="weight", hue="penalty", bins=60, element="step",
-                 stat="count", common_bins=True, ax=ax)
+    sns.histplot(
+        frame,
+        x="weight",
+        hue="penalty",
+        bins=60,
+        element="step",
+        stat="count",
+        common_bins=True,
+        ax=ax,
+    )
     ax.set_title(title)
     return ax

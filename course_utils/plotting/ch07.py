@@ -43,8 +43,15 @@ def plot_race(
     for i, (name, path) in enumerate(paths.items()):
         path = np.asarray(path, dtype=float)  # (n, 2), as optimize_path returns it
         color = COLORS[i % len(COLORS)]
-        _ = ax.plot(path[:, 0], path[:, 1], "-o", color=color, markersize=2, linewidth=1.3,
-                    label=f"{name}: loss {float(surf(*path[-1])):.2g}")
+        _ = ax.plot(
+            path[:, 0],
+            path[:, 1],
+            "-o",
+            color=color,
+            markersize=2,
+            linewidth=1.3,
+            label=f"{name}: loss {float(surf(*path[-1])):.2g}",
+        )
     _ = ax.plot(*surf.start, "ks", markersize=6)
     _ = ax.plot(*surf.minimum, "k*", markersize=12)
     ax.set_xlim(*surf.xlim)

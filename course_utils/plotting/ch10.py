@@ -18,16 +18,22 @@ from course_utils.plotting import COLORS
 __all__ = ["plot_ladder"]
 
 
-def plot_ladder(table: pd.DataFrame, curves: Mapping[str, Sequence[dict[str, float]]], *,
-                title: str = "what each piece buys") -> Any:
+def plot_ladder(
+    table: pd.DataFrame,
+    curves: Mapping[str, Sequence[dict[str, float]]],
+    *,
+    title: str = "what each piece buys",
+) -> Any:
     """Bars of ``table["validation loss"]`` per ``table["rung"]`` (coloured by ``table["kind"]``)
     and, on the right, validation loss against step for every rung in ``curves`` (a list of
     ``{"step": ..., "val": ...}`` per rung). Returns the figure."""
-    fig, (bars, lines) = plt.subplots(1, 2, figsize=(14, 4.8),
-                                      gridspec_kw={"width_ratios": [1, 1.1]})
+    fig, (bars, lines) = plt.subplots(
+        1, 2, figsize=(14, 4.8), gridspec_kw={"width_ratios": [1, 1.1]}
+    )
     palette = {kind: COLORS[i] for i, kind in enumerate(dict.fromkeys(table["kind"]))}
-    sns.barplot(data=table, y="rung", x="validation loss", hue="kind", palette=palette,
-                dodge=False, ax=bars)
+    sns.barplot(
+        data=table, y="rung", x="validation loss", hue="kind", palette=palette, dodge=False, ax=bars
+    )
     for container in bars.containers:
         bars.bar_label(container, fmt="%.2f", padding=3, fontsize=9)
     bars.set_xlim(0, table["validation loss"].max() * 1.12)
@@ -36,8 +42,14 @@ def plot_ladder(table: pd.DataFrame, curves: Mapping[str, Sequence[dict[str, flo
     bars.legend(loc="lower right", frameon=True)
     for i, (name, history) in enumerate(curves.items()):
         steps = [h["step"] for h in history]
-        _ = lines.plot(steps, [h["val"] for h in history], "o-", ms=3, label=name,
-                       color=COLORS[i % len(COLORS)])
+        _ = lines.plot(
+            steps,
+            [h["val"] for h in history],
+            "o-",
+            ms=3,
+            label=name,
+            color=COLORS[i % len(COLORS)],
+        )
     lines.set_xlabel("training step")
     lines.set_ylabel("validation loss")
     lines.set_ylim(top=min(4.5, lines.get_ylim()[1]))

@@ -32,8 +32,9 @@ def _axes(ax: Any | None, figsize: tuple[float, float]) -> Any:
     return ax
 
 
-def plot_rope_offsets(offsets: Sequence[int], scores: Mapping[str, Sequence[float]], *,
-                      ax: Any | None = None) -> Any:
+def plot_rope_offsets(
+    offsets: Sequence[int], scores: Mapping[str, Sequence[float]], *, ax: Any | None = None
+) -> Any:
     """One line per absolute query position: score of the same query and key at each offset."""
     ax = _axes(ax, (6.5, 3.6))
     for i, (label, values) in enumerate(scores.items()):
@@ -44,8 +45,9 @@ def plot_rope_offsets(offsets: Sequence[int], scores: Mapping[str, Sequence[floa
     return ax
 
 
-def plot_activations(x: np.ndarray, curves: Mapping[str, np.ndarray], *,
-                     ax: Any | None = None) -> Any:
+def plot_activations(
+    x: np.ndarray, curves: Mapping[str, np.ndarray], *, ax: Any | None = None
+) -> Any:
     """Draw activation functions on a shared axis."""
     ax = _axes(ax, (5.5, 3.4))
     for i, (label, y) in enumerate(curves.items()):
@@ -57,8 +59,9 @@ def plot_activations(x: np.ndarray, curves: Mapping[str, np.ndarray], *,
     return ax
 
 
-def plot_cache_memory(kv_heads: Sequence[int], mebibytes: Sequence[float], *, n_head: int,
-                      ax: Any | None = None) -> Any:
+def plot_cache_memory(
+    kv_heads: Sequence[int], mebibytes: Sequence[float], *, n_head: int, ax: Any | None = None
+) -> Any:
     """Bars of KV-cache size (MiB) for each number of key/value heads."""
     ax = _axes(ax, (5.5, 3.4))
     labels = [f"{k}" + (" (MHA)" if k == n_head else " (MQA)" if k == 1 else "") for k in kv_heads]
@@ -69,8 +72,13 @@ def plot_cache_memory(kv_heads: Sequence[int], mebibytes: Sequence[float], *, n_
     return ax
 
 
-def plot_generation_speed(lengths: Sequence[int], speeds: Mapping[str, Sequence[float]], *,
-                          context: int, ax: Any | None = None) -> Any:
+def plot_generation_speed(
+    lengths: Sequence[int],
+    speeds: Mapping[str, Sequence[float]],
+    *,
+    context: int,
+    ax: Any | None = None,
+) -> Any:
     """Tokens per second against the number of generated tokens, one line per method."""
     ax = _axes(ax, (6.5, 3.8))
     for i, (label, values) in enumerate(speeds.items()):
@@ -85,8 +93,9 @@ def plot_generation_speed(lengths: Sequence[int], speeds: Mapping[str, Sequence[
     return ax
 
 
-def plot_ablation(results: Mapping[str, Sequence[float]], *, baseline: str,
-                  ax: Any | None = None) -> Any:
+def plot_ablation(
+    results: Mapping[str, Sequence[float]], *, baseline: str, ax: Any | None = None
+) -> Any:
     """Every seed's validation loss (dots) and the mean (bar) of each variant (seaborn)."""
     import pandas as pd
     import seaborn as sns
@@ -94,10 +103,27 @@ def plot_ablation(results: Mapping[str, Sequence[float]], *, baseline: str,
     rows = [{"variant": name, "val loss": v} for name, values in results.items() for v in values]
     frame = pd.DataFrame(rows)
     ax = _axes(ax, (7.5, 3.8))
-    sns.pointplot(data=frame, x="variant", y="val loss", errorbar=("pi", 100), color=COLORS[0],
-                  linestyle="none", markers="D", capsize=0.2, ax=ax)
-    sns.stripplot(data=frame, x="variant", y="val loss", color=COLORS[1], size=5, alpha=0.7,
-                  jitter=0.08, ax=ax)
+    sns.pointplot(
+        data=frame,
+        x="variant",
+        y="val loss",
+        errorbar=("pi", 100),
+        color=COLORS[0],
+        linestyle="none",
+        markers="D",
+        capsize=0.2,
+        ax=ax,
+    )
+    sns.stripplot(
+        data=frame,
+        x="variant",
+        y="val loss",
+        color=COLORS[1],
+        size=5,
+        alpha=0.7,
+        jitter=0.08,
+        ax=ax,
+    )
     ax.axhline(float(np.mean(results[baseline])), color="0.5", ls="--", lw=1)
     ax.set_xlabel("")
     ax.set_ylabel("validation loss")

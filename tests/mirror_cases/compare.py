@@ -17,7 +17,9 @@ def _as_array(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-def assert_same(a: Any, b: Any, *, atol: float = 1e-10, rtol: float = 1e-7, where: str = "") -> None:
+def assert_same(
+    a: Any, b: Any, *, atol: float = 1e-10, rtol: float = 1e-7, where: str = ""
+) -> None:
     """Assert that ``a`` (notebook) and ``b`` (package) hold the same values.
 
     Numbers, NumPy arrays and tensors compare by shape and value (NaN equals NaN); lists, tuples
@@ -42,7 +44,9 @@ def assert_same(a: Any, b: Any, *, atol: float = 1e-10, rtol: float = 1e-7, wher
         if x.dtype.kind in "fc" or y.dtype.kind in "fc":
             ok = np.allclose(x, y, atol=atol, rtol=rtol, equal_nan=True)
             if not ok:
-                diff = np.nanmax(np.abs(x.astype(complex) - y.astype(complex))) if x.size else math.nan
+                diff = (
+                    np.nanmax(np.abs(x.astype(complex) - y.astype(complex))) if x.size else math.nan
+                )
                 raise AssertionError(f"{label}: values differ (largest difference {diff:.3g})")
         else:
             assert np.array_equal(x, y), f"{label}: values differ"

@@ -20,16 +20,19 @@ def _with_bias(X):
 
 def check_mse(nb, pkg):
     rng = np.random.default_rng(1)
-    for a, b in [(np.array([1.0, 2.0, 4.0]), np.array([0.5, 2.0, 3.0])),
-                 (rng.normal(size=20), rng.normal(size=20))]:
+    for a, b in [
+        (np.array([1.0, 2.0, 4.0]), np.array([0.5, 2.0, 3.0])),
+        (rng.normal(size=20), rng.normal(size=20)),
+    ]:
         assert_same(nb(a, b), pkg(a, b))
 
 
 def check_train_val_split(nb, pkg):
     X, y = _data(n=23)
     for fraction, seed in [(0.2, 42), (0.3, 7), (0.5, 0)]:
-        assert_same(nb(X, y, val_fraction=fraction, seed=seed),
-                    pkg(X, y, val_fraction=fraction, seed=seed))
+        assert_same(
+            nb(X, y, val_fraction=fraction, seed=seed), pkg(X, y, val_fraction=fraction, seed=seed)
+        )
     assert_same(nb(X, y), pkg(X, y))  # the defaults too
 
 
@@ -69,10 +72,10 @@ def check_mse_gradient(nb, pkg):
 
 
 def _same_run(a, b):
-    assert_same({"w": a.w, "train": a.train_loss, "val": a.val_loss, "diverged": a.diverged,
-                 "lr": a.lr},
-                {"w": b.w, "train": b.train_loss, "val": b.val_loss, "diverged": b.diverged,
-                 "lr": b.lr})
+    assert_same(
+        {"w": a.w, "train": a.train_loss, "val": a.val_loss, "diverged": a.diverged, "lr": a.lr},
+        {"w": b.w, "train": b.train_loss, "val": b.val_loss, "diverged": b.diverged, "lr": b.lr},
+    )
 
 
 def check_gradient_descent(nb, pkg):

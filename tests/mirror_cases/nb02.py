@@ -15,8 +15,11 @@ def check_step(nb, pkg):
 
 def check_predict(nb, pkg):
     X = np.array([[0.5, 1.0], [3.0, 0.5], [1.0, 2.0], [1.0, 3.5], [0.0, 0.0]])
-    for w, b in [(np.array([2.0, 1.0]), -4.0), (np.array([-1.0, 0.5]), 0.5),
-                 (np.array([0.0, 1.0]), -1.0)]:
+    for w, b in [
+        (np.array([2.0, 1.0]), -4.0),
+        (np.array([-1.0, 0.5]), 0.5),
+        (np.array([0.0, 1.0]), -1.0),
+    ]:
         assert_same(nb(X, w, b), pkg(X, w, b))
         assert_same(nb(X[1], w, b), pkg(X[1], w, b))  # a single point
 
@@ -48,8 +51,10 @@ def check_pocket_perceptron(nb, pkg):
         assert_same(nb(X, y, **kwargs), pkg(X, y, **kwargs))
     Xs = np.array([[1.0, 3.0], [1.2, 2.5], [3.0, 1.0], [2.8, 0.6]])
     ys = np.array([0, 0, 1, 1])
-    assert_same(nb(Xs, ys, epochs=10, w0=np.array([-1.0, 0.5]), b0=0.5),
-                pkg(Xs, ys, epochs=10, w0=np.array([-1.0, 0.5]), b0=0.5))
+    assert_same(
+        nb(Xs, ys, epochs=10, w0=np.array([-1.0, 0.5]), b0=0.5),
+        pkg(Xs, ys, epochs=10, w0=np.array([-1.0, 0.5]), b0=0.5),
+    )
 
 
 CASES = {

@@ -59,14 +59,18 @@ def check_softmax_regression_gradients(nb, pkg):
 
 def check_train_softmax_regression(nb, pkg):
     X, labels = _problem(k=4, seed=3)
-    for kwargs in ({"lr": 0.5, "epochs": 40}, {"num_classes": 5, "lr": 0.2, "epochs": 15, "l2": 0.1},
-                   {"epochs": 3}):
+    for kwargs in (
+        {"lr": 0.5, "epochs": 40},
+        {"num_classes": 5, "lr": 0.2, "epochs": 15, "l2": 0.1},
+        {"epochs": 3},
+    ):
         seen_nb, seen_pkg = [], []
         a = nb(X, labels, callback=lambda e, loss, seen=seen_nb: seen.append((e, loss)), **kwargs)
-        b = pkg(X, labels, callback=lambda e, loss, seen=seen_pkg: seen.append((e, loss)),
-                **kwargs)
-        assert_same({"W": a.W, "b": a.b, "losses": a.losses, "calls": seen_nb},
-                    {"W": b.W, "b": b.b, "losses": b.losses, "calls": seen_pkg})
+        b = pkg(X, labels, callback=lambda e, loss, seen=seen_pkg: seen.append((e, loss)), **kwargs)
+        assert_same(
+            {"W": a.W, "b": a.b, "losses": a.losses, "calls": seen_nb},
+            {"W": b.W, "b": b.b, "losses": b.losses, "calls": seen_pkg},
+        )
     a, b = nb(X, labels, lr=0.3, epochs=5), pkg(X, labels, lr=0.3, epochs=5)  # no callback
     assert_same(a.losses, b.losses)
 

@@ -29,8 +29,10 @@ SETTINGS = [
     ({"activation": "relu", "loss": "bce"}, 1),
     ({"activation": "sigmoid", "loss": "bce", "reduction": "sum", "seed": 3}, 1),
     ({"activation": "relu", "output": "softmax", "loss": "cross_entropy", "seed": 5}, 3),
-    ({"activation": "sigmoid", "output": "softmax", "loss": "cross_entropy",
-      "reduction": "sum"}, 3),
+    (
+        {"activation": "sigmoid", "output": "softmax", "loss": "cross_entropy", "reduction": "sum"},
+        3,
+    ),
     ({"activation": "relu", "loss": "mse", "reduction": "sum", "seed": 1}, 1),
 ]
 

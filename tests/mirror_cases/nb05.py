@@ -8,8 +8,9 @@ from pathlib import Path
 from tests.mirror_cases.compare import assert_same
 
 # The network cell of notebook 05 repeats notebook 04's: the same check applies.
-_spec = importlib.util.spec_from_file_location("mirror_cases_nb04_for_05",
-                                               Path(__file__).with_name("nb04.py"))
+_spec = importlib.util.spec_from_file_location(
+    "mirror_cases_nb04_for_05", Path(__file__).with_name("nb04.py")
+)
 _nb04 = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_nb04)
 
@@ -19,9 +20,27 @@ def _expressions(V):
     a, b, c = V(1.5), V(-0.8), V(2.0)
     leaves = [a, b, c]
     outs = [
-        a + b, a - b, a * b, a / b, a**c, c**a, -a,  # every operator between Values
-        a + 2, 2 + a, a - 2, 2 - a, a * 2, 2 * a, a / 2, 2 / a, a**2, 2**a,  # numbers on either side
-        (a * b + c).tanh(), (a - c).relu(), (b * 3).relu(), (a / c).exp(),
+        a + b,
+        a - b,
+        a * b,
+        a / b,
+        a**c,
+        c**a,
+        -a,  # every operator between Values
+        a + 2,
+        2 + a,
+        a - 2,
+        2 - a,
+        a * 2,
+        2 * a,
+        a / 2,
+        2 / a,
+        a**2,
+        2**a,  # numbers on either side
+        (a * b + c).tanh(),
+        (a - c).relu(),
+        (b * 3).relu(),
+        (a / c).exp(),
         (a * b + b**3 - 2 / a) ** 2 + (a * b).tanh() * c.exp() / (1 + a**2),  # reuse and depth
     ]
     return outs, leaves
@@ -36,12 +55,18 @@ def check_value(nb, pkg):
         o_nb.backward()
         o_pkg.backward()
         assert_same(o_nb.data, o_pkg.data, where=f"expression {k}: value")
-        assert_same([v.grad for v in leaves_nb], [v.grad for v in leaves_pkg],
-                    where=f"expression {k}: gradients")
+        assert_same(
+            [v.grad for v in leaves_nb],
+            [v.grad for v in leaves_pkg],
+            where=f"expression {k}: gradients",
+        )
         assert_same(o_nb.grad, o_pkg.grad, where=f"expression {k}: output gradient")
         o_nb.backward()  # a second call gives the same gradients
-        assert_same([v.grad for v in leaves_nb], [v.grad for v in leaves_pkg],
-                    where=f"expression {k}: second backward")
+        assert_same(
+            [v.grad for v in leaves_nb],
+            [v.grad for v in leaves_pkg],
+            where=f"expression {k}: second backward",
+        )
         assert o_nb._op == o_pkg._op
 
 

@@ -34,8 +34,11 @@ def check_train_epoch(ours, theirs):
     from torch.nn import functional as F
 
     X, y = _curve()
-    for opt_name, kwargs in (("sgd", {"l1": 0.01, "l2": 0.02, "weight_decay": 0.5}),
-                             ("adam", {"weight_decay": 0.3}), ("sgd", {})):
+    for opt_name, kwargs in (
+        ("sgd", {"l1": 0.01, "l2": 0.02, "weight_decay": 0.5}),
+        ("adam", {"weight_decay": 0.3}),
+        ("sgd", {}),
+    ):
         models = _twin_models(dropout=0.2)
         make = torch.optim.SGD if opt_name == "sgd" else torch.optim.Adam
         for fn, model in zip((ours, theirs), models):
@@ -63,8 +66,10 @@ def check_fit(ours, theirs):
     assert runs[0]["stopped_epoch"] == 8
     labels = torch.tensor([0, 1, 2, 1] * 6)
     models = _twin_models(n_out=3)
-    runs = [fn(m, X, labels, X, labels, loss="cross_entropy", epochs=40, lr=0.05, patience=2)
-            for fn, m in zip((ours, theirs), models)]
+    runs = [
+        fn(m, X, labels, X, labels, loss="cross_entropy", epochs=40, lr=0.05, patience=2)
+        for fn, m in zip((ours, theirs), models)
+    ]
     assert_same(runs[0], runs[1], atol=1e-6)
     assert runs[1]["stopped_epoch"] < 40 and runs[1]["best_epoch"] > 1
 
@@ -79,8 +84,10 @@ def check_dropout(ours, theirs):
     x = np.arange(-12.0, 12.0).reshape(4, 6)
     for p in (0.0, 0.3, 0.75):
         for training in (True, False):
-            assert_same(ours(x, p, np.random.default_rng(2), training),
-                        theirs(x, p, np.random.default_rng(2), training))
+            assert_same(
+                ours(x, p, np.random.default_rng(2), training),
+                theirs(x, p, np.random.default_rng(2), training),
+            )
 
 
 def _regression(n=60, d=3, seed=0):
@@ -91,10 +98,11 @@ def _regression(n=60, d=3, seed=0):
 
 def check_minibatch_gd(ours, theirs):
     X, y = _regression()
-    for kwargs in ({"batch_size": 60, "epochs": 4, "lr": 0.1},
-                   {"batch_size": 7, "epochs": 3, "lr": 0.05, "seed": 3},
-                   {"batch_size": 1, "epochs": 3, "lr": 0.01,
-                    "schedule": lambda e: 0.02 / (1 + e)}):
+    for kwargs in (
+        {"batch_size": 60, "epochs": 4, "lr": 0.1},
+        {"batch_size": 7, "epochs": 3, "lr": 0.05, "seed": 3},
+        {"batch_size": 1, "epochs": 3, "lr": 0.01, "schedule": lambda e: 0.02 / (1 + e)},
+    ):
         a, b = ours(X, y, **kwargs), theirs(X, y, **kwargs)
         assert a.keys() == b.keys()
         for key in ("loss", "steps", "lr", "w", "b"):
@@ -107,8 +115,11 @@ def check_schedule(ours, theirs):
     for epoch in range(0, 25, 3):
         assert_same(ours(0.3, epoch), theirs(0.3, epoch))
     name = theirs.__name__
-    extra = {"step_decay": {"drop": 0.3, "every": 4}, "exponential_decay": {"gamma": 0.7},
-             "inverse_time_decay": {"k": 0.25}}[name]
+    extra = {
+        "step_decay": {"drop": 0.3, "every": 4},
+        "exponential_decay": {"gamma": 0.7},
+        "inverse_time_decay": {"k": 0.25},
+    }[name]
     for epoch in (0, 1, 5, 9):
         assert_same(ours(0.2, epoch, **extra), theirs(0.2, epoch, **extra))
 
@@ -135,6 +146,8 @@ CASES = {
 }
 
 SURVIVING_MUTANTS = {
-    ("course_utils.descent.momentum_recursive", "constant"):
-        "np.zeros_like(g[1]) has the same shape as np.zeros_like(g[0]): the same zero start",
+    (
+        "course_utils.descent.momentum_recursive",
+        "constant",
+    ): "np.zeros_like(g[1]) has the same shape as np.zeros_like(g[0]): the same zero start",
 }

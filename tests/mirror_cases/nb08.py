@@ -7,8 +7,13 @@ import torch
 
 from tests.mirror_cases.compare import assert_same
 
-TEXTS = ["aaabdaaabac", "aaaa aaaa aaa b", "abababab cdcdcd ababcd " * 4,
-         "ééé ééé aé 中文 中文字", "low lower lowest newer wider " * 3]
+TEXTS = [
+    "aaabdaaabac",
+    "aaaa aaaa aaa b",
+    "abababab cdcdcd ababcd " * 4,
+    "ééé ééé aé 中文 中文字",
+    "low lower lowest newer wider " * 3,
+]
 
 
 def _chunks():
@@ -25,14 +30,24 @@ def check_count_pairs(ours, theirs):
 
 
 def check_most_frequent_pair(ours, theirs):
-    for counts in ({(3, 1): 2, (1, 9): 2, (0, 5): 1}, {(2, 7): 2, (2, 3): 2}, {(9, 9): 1},
-                   {(1, 1): 1, (4, 4): 5, (4, 3): 5, (0, 0): 4}):
+    for counts in (
+        {(3, 1): 2, (1, 9): 2, (0, 5): 1},
+        {(2, 7): 2, (2, 3): 2},
+        {(9, 9): 1},
+        {(1, 1): 1, (4, 4): 5, (4, 3): 5, (0, 0): 4},
+    ):
         assert_same(ours(counts), theirs(counts))
 
 
 def check_merge_pair(ours, theirs):
-    for ids, pair in (([5, 5, 5, 1, 5, 5], (5, 5)), ([1, 2, 3, 1, 2], (1, 2)), ([], (1, 2)),
-                      ([1], (1, 2)), ([2, 1, 2, 1], (1, 2)), ([3, 1, 2], (1, 2))):
+    for ids, pair in (
+        ([5, 5, 5, 1, 5, 5], (5, 5)),
+        ([1, 2, 3, 1, 2], (1, 2)),
+        ([], (1, 2)),
+        ([1], (1, 2)),
+        ([2, 1, 2, 1], (1, 2)),
+        ([3, 1, 2], (1, 2)),
+    ):
         assert_same(ours(ids, pair, 9), theirs(ids, pair, 9))
 
 
@@ -89,10 +104,16 @@ def check_skipgram_step(ours, theirs):
 
     models = _twins(SkipGram, SkipGram)
     opts = [torch.optim.Adam(m.parameters(), lr=0.1) for m in models]
-    pairs, negatives = torch.tensor([[0, 1], [2, 3], [4, 5]]), torch.tensor([[6, 2], [1, 0], [3, 3]])
+    pairs, negatives = (
+        torch.tensor([[0, 1], [2, 3], [4, 5]]),
+        torch.tensor([[6, 2], [1, 0], [3, 3]]),
+    )
     for _ in range(3):
-        assert_same(ours(models[0], opts[0], pairs, negatives),
-                    theirs(models[1], opts[1], pairs, negatives), atol=1e-6)
+        assert_same(
+            ours(models[0], opts[0], pairs, negatives),
+            theirs(models[1], opts[1], pairs, negatives),
+            atol=1e-6,
+        )
     assert_same(models[0].state_dict(), models[1].state_dict(), atol=1e-6)
 
 
@@ -100,13 +121,30 @@ def check_train_skipgram(ours, theirs):
     from course_utils.embeddings import build_word_vocabulary
 
     rng = np.random.default_rng(0)
-    words = list(rng.choice(["sun", "moon", "star", "bread", "wine", "the", "a"], size=600,
-                            p=[0.1, 0.1, 0.1, 0.1, 0.1, 0.3, 0.2]))
+    words = list(
+        rng.choice(
+            ["sun", "moon", "star", "bread", "wine", "the", "a"],
+            size=600,
+            p=[0.1, 0.1, 0.1, 0.1, 0.1, 0.3, 0.2],
+        )
+    )
     vocab = build_word_vocabulary(words, min_count=1)
     ids = vocab.encode(words)
     for kwargs in ({"subsample_t": 0.05, "window": 2}, {"subsample_t": None, "window": 1}):
-        runs = [fn(ids, vocab, dim=6, epochs=2, batch_size=64, lr=0.05, log_every=4,
-                   show_progress=False, **kwargs) for fn in (ours, theirs)]
+        runs = [
+            fn(
+                ids,
+                vocab,
+                dim=6,
+                epochs=2,
+                batch_size=64,
+                lr=0.05,
+                log_every=4,
+                show_progress=False,
+                **kwargs,
+            )
+            for fn in (ours, theirs)
+        ]
         assert_same(runs[0][1], runs[1][1], atol=1e-6)
         assert_same(runs[0][0].vectors(), runs[1][0].vectors(), atol=1e-6)
 

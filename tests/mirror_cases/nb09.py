@@ -9,24 +9,35 @@ from torch import nn
 from tests.mirror_cases.compare import assert_same
 
 RNG = np.random.default_rng(0)
-Q, K, V = RNG.standard_normal((2, 3, 5, 4)), RNG.standard_normal((2, 3, 7, 4)), \
-    RNG.standard_normal((2, 3, 7, 6))
+Q, K, V = (
+    RNG.standard_normal((2, 3, 5, 4)),
+    RNG.standard_normal((2, 3, 7, 4)),
+    RNG.standard_normal((2, 3, 7, 6)),
+)
 
 
 def check_numpy_attention(nb_fn, pkg_fn):
     for causal in (False, True):
         assert_same(nb_fn(Q, K, V, causal=causal), pkg_fn(Q, K, V, causal=causal))
-        assert_same(nb_fn(Q[0, 0, :3], K[0, 0, :3], V[0, 0, :3], causal=causal),
-                    pkg_fn(Q[0, 0, :3], K[0, 0, :3], V[0, 0, :3], causal=causal))
+        assert_same(
+            nb_fn(Q[0, 0, :3], K[0, 0, :3], V[0, 0, :3], causal=causal),
+            pkg_fn(Q[0, 0, :3], K[0, 0, :3], V[0, 0, :3], causal=causal),
+        )
 
 
 def check_torch_attention(nb_fn, pkg_fn):
     q, k, v = (torch.tensor(a, requires_grad=True) for a in (Q, K, V))
     mask = torch.tensor(RNG.random((5, 7)) > 0.4)
     mask[:, 0] = True
-    for kw in ({}, {"causal": True}, {"mask": mask}, {"causal": True, "mask": mask},
-               {"dropout_p": 0.5, "training": True}, {"dropout_p": 0.5, "training": False},
-               {"dropout_p": 0.0, "training": True}):
+    for kw in (
+        {},
+        {"causal": True},
+        {"mask": mask},
+        {"causal": True, "mask": mask},
+        {"dropout_p": 0.5, "training": True},
+        {"dropout_p": 0.5, "training": False},
+        {"dropout_p": 0.0, "training": True},
+    ):
         outs = []
         for fn in (nb_fn, pkg_fn):
             torch.manual_seed(0)
@@ -53,8 +64,14 @@ def check_mha(nb_cls, pkg_cls):
                     key = args.pop("key", None)
                     out, weights = mha(x, key, key, need_weights=True, **args)
                     out.sum().backward()
-                    outs.append((out, weights, mha(x, key, key, **args).shape,
-                                 {n: p.grad for n, p in mha.named_parameters()}))
+                    outs.append(
+                        (
+                            out,
+                            weights,
+                            mha(x, key, key, **args).shape,
+                            {n: p.grad for n, p in mha.named_parameters()},
+                        )
+                    )
                 assert_same(outs[0], outs[1])
     ref = nn.MultiheadAttention(12, 3, batch_first=True).double()
     ours = nb_cls(12, 3).double().load_torch_weights(ref)
@@ -86,7 +103,7 @@ def check_rotate_half(nb_fn, pkg_fn):
     assert_same(nb_fn(torch.tensor(x)), pkg_fn(torch.tensor(x)))
     before = x.copy()
     nb_fn(x)
-    assert_same(x, before)                     # the input is left alone
+    assert_same(x, before)  # the input is left alone
 
 
 def check_apply_rope(nb_fn, pkg_fn):

@@ -12,10 +12,10 @@ def _masked_lm_loss(nb, pkg):
     g = torch.Generator().manual_seed(13)
     logits = torch.randn(3, 6, 9, generator=g, dtype=torch.float64)
     targets = torch.randint(0, 9, (3, 6), generator=g)
-    targets[0, :4] = -100                       # a masked prompt
+    targets[0, :4] = -100  # a masked prompt
     targets[1, 2] = -100
     one = torch.full((2, 6), -100)
-    one[1, 3] = 5                               # exactly one target kept
+    one[1, 3] = 5  # exactly one target kept
     for t in (targets, one, torch.full((2, 6), -100)):
         results = []
         for fn in (nb, pkg):
@@ -24,7 +24,7 @@ def _masked_lm_loss(nb, pkg):
             loss.backward()
             results.append((loss.detach(), x.grad))
         assert_same(results[0], results[1], atol=1e-10)
-    plain = targets.clamp(min=0)                # another ignore_index: 2 is skipped instead
+    plain = targets.clamp(min=0)  # another ignore_index: 2 is skipped instead
     assert_same(nb(logits, plain, ignore_index=2), pkg(logits, plain, ignore_index=2))
 
 
@@ -34,7 +34,7 @@ def _lora_linear(nb_cls, pkg_cls):
         base = nn.Linear(6, 5, bias=bias)
         layers = []
         for cls in (nb_cls, pkg_cls):
-            torch.manual_seed(1)                # the same random A
+            torch.manual_seed(1)  # the same random A
             layers.append(cls(nn.Linear(6, 5, bias=bias).requires_grad_(True), 2, 3.0))
             layers[-1].base.load_state_dict(base.state_dict())
         x = torch.randn(4, 6, generator=torch.Generator().manual_seed(2))
@@ -49,8 +49,18 @@ def _lora_linear(nb_cls, pkg_cls):
                 ((layer(x) - target) ** 2).mean().backward()
                 opt.step()
             merged = layer.merged()
-            state.append((flags, start, layer.A.detach(), layer.B.detach(), layer(x).detach(),
-                          merged.weight.detach(), merged(x).detach(), merged.bias is None))
+            state.append(
+                (
+                    flags,
+                    start,
+                    layer.A.detach(),
+                    layer.B.detach(),
+                    layer(x).detach(),
+                    merged.weight.detach(),
+                    merged(x).detach(),
+                    merged.bias is None,
+                )
+            )
         assert_same(state[0], state[1], atol=1e-10)
 
 

@@ -13,8 +13,10 @@ def _shard_batch(ours, theirs):
     yb = -xb
     for world_size, grad_accum in [(1, 1), (1, 3), (2, 1), (2, 4), (3, 2), (4, 3)]:
         for rank in range(world_size):
-            assert_same(ours(xb, yb, rank, world_size, grad_accum),
-                        theirs(xb, yb, rank, world_size, grad_accum))
+            assert_same(
+                ours(xb, yb, rank, world_size, grad_accum),
+                theirs(xb, yb, rank, world_size, grad_accum),
+            )
 
 
 def _ring_all_reduce(ours, theirs):
@@ -30,8 +32,10 @@ def _training_memory(ours, theirs):
 
     for strategy in STRATEGIES:
         for n_params, n_gpus, acts in [(10_750_000, 4, 1.9e9), (7e9, 8, 0.0), (1e9, 3, 5e8)]:
-            assert_same(ours(n_params, n_gpus, strategy, activation_bytes=acts),
-                        theirs(n_params, n_gpus, strategy, activation_bytes=acts))
+            assert_same(
+                ours(n_params, n_gpus, strategy, activation_bytes=acts),
+                theirs(n_params, n_gpus, strategy, activation_bytes=acts),
+            )
 
 
 CASES = {
