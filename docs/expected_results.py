@@ -139,7 +139,12 @@ NOTEBOOKS = {
     "10_gpt_transformer": {
         "does": "trains a character-level GPT on tiny Shakespeare (a small model on a CPU, "
         "nanoGPT's 10.7 M-parameter model on a GPU)",
-        "cpu": {"on": "xeon", "full": None, "fast": None, "figures": None},
+        "cpu": {
+            "on": "xeon",
+            "full": None,
+            "fast": "40 s of CPU time (100 s on the busy machine)",
+            "figures": None,
+        },
         "apple": None,
         "cuda": {
             "on": "h100",
@@ -156,7 +161,7 @@ NOTEBOOKS = {
         "cpu": {
             "on": "xeon",
             "full": "over 3 min (51 s comparing strategies, two 300-step trainings of 77 and 78 s)",
-            "fast": None,
+            "fast": "33 s of CPU time (65 s on the busy machine)",
             "figures": "base model: best validation loss 1.878; fine-tuned: validation loss "
             "1.798 -> best 1.580 in 300 steps, from scratch: best 2.164",
         },
@@ -166,7 +171,12 @@ NOTEBOOKS = {
     "12_modern_gpt": {
         "does": "trains small GPTs with RoPE, RMSNorm, SwiGLU and grouped-query attention in an "
         "ablation over several seeds, and builds a KV cache for generation",
-        "cpu": {"on": "xeon", "full": None, "fast": None, "figures": None},
+        "cpu": {
+            "on": "xeon",
+            "full": None,
+            "fast": "40 s of CPU time (80 s on the busy machine)",
+            "figures": None,
+        },
         "apple": None,
         "cuda": None,
     },
