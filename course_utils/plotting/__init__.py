@@ -78,8 +78,6 @@ def _figure_png(fig: Any) -> bytes:
     the palette change a visible share of pixels (more than 0.1 % by more than 24 of 255 levels),
     the full-colour PNG is kept.
     """
-    from PIL import Image
-
     buf = io.BytesIO()
     fig.canvas.print_figure(
         buf,
@@ -89,7 +87,14 @@ def _figure_png(fig: Any) -> bytes:
         facecolor=fig.get_facecolor(),
         edgecolor=fig.get_edgecolor(),
     )
-    full = buf.getvalue()
+    return compact_png(buf.getvalue())
+
+
+def compact_png(full: bytes) -> bytes:
+    """``full`` as a 256-colour palette PNG, unless that changes a visible share of its pixels
+    (see :func:`_figure_png`) or saves nothing; then ``full`` unchanged."""
+    from PIL import Image
+
     image = Image.open(io.BytesIO(full)).convert("RGB")
     palette = image.quantize(
         colors=PNG_COLORS, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE
