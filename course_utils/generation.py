@@ -381,6 +381,8 @@ def encode_prompt(tokenizer: CharTokenizer, prompt: str) -> torch.Tensor:
     Raises ``ValueError`` for an empty prompt and the tokenizer's ``UnknownCharacterError`` (a
     ``ValueError``) naming any character outside the vocabulary.
     """
+    if not isinstance(prompt, str):
+        raise TypeError(f"The prompt must be a string of text, got {type(prompt).__name__}.")
     if not prompt:
         raise ValueError(
             "The prompt is empty: give the model at least one character to "
