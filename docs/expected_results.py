@@ -168,18 +168,6 @@ NOTEBOOKS = {
         "apple": None,
         "cuda": None,
     },
-    "12_modern_gpt": {
-        "does": "trains small GPTs with RoPE, RMSNorm, SwiGLU and grouped-query attention in an "
-        "ablation over several seeds, and builds a KV cache for generation",
-        "cpu": {
-            "on": "xeon",
-            "full": None,
-            "fast": "40 s of CPU time (80 s on the busy machine)",
-            "figures": None,
-        },
-        "apple": None,
-        "cuda": None,
-    },
     "13_adapting_models": {
         "does": "adapts the small Shakespeare GPT: instruction tuning (SFT, with and without "
         "masking the prompt), full fine-tuning against LoRA on another play, and DPO",
