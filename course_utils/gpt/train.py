@@ -235,7 +235,7 @@ def cpu_modern_preset(vocab_size: int = 65) -> Preset:
 
     Rotary positions, RMSNorm and a SwiGLU feed-forward (``8 n_embd / 3 = 344`` wide, the same
     parameter count as GELU's ``4 n_embd``), untied head, same sizes and batch as :func:`cpu_preset`
-    so a step costs about the same. See ``benchmarks/README.md`` for the measured figures.
+    so a step costs about the same. ``benchmarks/README.md`` says which of its figures are measured.
     """
     model = GPTConfig(
         vocab_size=vocab_size,
