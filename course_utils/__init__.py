@@ -28,7 +28,8 @@ NN  notebook                         modules
                                      ``gpt.checkpoint``), ``ladder``, ``plotting.ch10``,
                                      ``exercises.ch10``
 11  generation, encoder-decoder      ``generation``, ``seq2seq``, ``exercises.ch11``
-12  a modern GPT (notebook to come)  ``gpt.model`` (switches, KV cache), ``plotting.ch12``
+12  a modern GPT                     ``gpt.model`` (switches, KV cache), ``plotting.ch12``,
+                                     ``exercises.ch12``
 13  adapting a language model        ``adapt`` (masked loss, LoRA, DPO), ``exercises.ch13``
 14  training on many GPUs            ``gpt.distributed``, ``exercises.ch14``
 ==  ===============================  =========================================================
