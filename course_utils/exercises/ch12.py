@@ -37,7 +37,7 @@ rms_norm = Exercise(
         "Keep the dimension (keepdim=True) so the division broadcasts, then multiply by weight.",
         "No mean is subtracted and there is no bias: that is the difference from LayerNorm.",
     ],
-    solution='''
+    solution="""
 import torch
 
 def rms_norm(x, weight, eps):
@@ -46,15 +46,16 @@ def rms_norm(x, weight, eps):
     return x / rms * weight
 
 answer = rms_norm
-''',
+""",
 )
 
 
 # --- 2. A SwiGLU feed-forward -------------------------------------------------------------------
 
 
-def _swiglu_reference(x: torch.Tensor, w_gate: torch.Tensor, w_up: torch.Tensor,
-                      w_down: torch.Tensor) -> torch.Tensor:
+def _swiglu_reference(
+    x: torch.Tensor, w_gate: torch.Tensor, w_up: torch.Tensor, w_down: torch.Tensor
+) -> torch.Tensor:
     return (F.silu(x @ w_gate) * (x @ w_up)) @ w_down
 
 
@@ -62,8 +63,14 @@ def _swiglu_cases() -> list[tuple[torch.Tensor, ...]]:
     g = torch.Generator().manual_seed(13)
     cases = []
     for b, c, h in ((1, 2, 3), (5, 8, 12), (3, 16, 40)):
-        cases.append((torch.randn(b, c, generator=g), torch.randn(c, h, generator=g),
-                      torch.randn(c, h, generator=g), torch.randn(h, c, generator=g)))
+        cases.append(
+            (
+                torch.randn(b, c, generator=g),
+                torch.randn(c, h, generator=g),
+                torch.randn(c, h, generator=g),
+                torch.randn(h, c, generator=g),
+            )
+        )
     return cases
 
 
@@ -79,7 +86,7 @@ swiglu = Exercise(
         "element by element.",
         "Finally project back with @ w_down.",
     ],
-    solution='''
+    solution="""
 import torch
 
 def swiglu(x, w_gate, w_up, w_down):
@@ -89,44 +96,54 @@ def swiglu(x, w_gate, w_up, w_down):
     return hidden @ w_down
 
 answer = swiglu
-''',
+""",
 )
 
 
 # --- 3. KV-cache memory -------------------------------------------------------------------------
 
 
-def _cache_bytes_reference(n_layer: int, n_kv_head: int, head_size: int, tokens: int,
-                           bytes_per_number: int) -> int:
+def _cache_bytes_reference(
+    n_layer: int, n_kv_head: int, head_size: int, tokens: int, bytes_per_number: int
+) -> int:
     return 2 * n_layer * n_kv_head * head_size * tokens * bytes_per_number
 
 
 kv_cache_bytes = Exercise(
     "The size of a KV cache",
     reference=_cache_bytes_reference,
-    cases=[(6, 6, 64, 256, 4), (6, 2, 64, 256, 4), (32, 8, 128, 4096, 2), (80, 8, 128, 4096, 2),
-           (1, 1, 1, 1, 1)],
+    cases=[
+        (6, 6, 64, 256, 4),
+        (6, 2, 64, 256, 4),
+        (32, 8, 128, 4096, 2),
+        (80, 8, 128, 4096, 2),
+        (1, 1, 1, 1, 1),
+    ],
     hints=[
         "Every layer stores a key AND a value vector for every cached token.",
         "Each of those vectors has n_kv_head heads of head_size numbers.",
         "Multiply it all together with the bytes per number (4 for float32, 2 for bfloat16).",
     ],
-    solution='''
+    solution="""
 def kv_cache_bytes(n_layer, n_kv_head, head_size, tokens, bytes_per_number):
     # keys and values (2) x layers x heads x head size x tokens x bytes
     return 2 * n_layer * n_kv_head * head_size * tokens * bytes_per_number
 
 answer = kv_cache_bytes
-''',
+""",
 )
 
 
 # --- 4. One step of cached attention (a whole algorithm) ----------------------------------------
 
 
-def _cached_step_reference(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
-                           k_new: torch.Tensor, v_new: torch.Tensor
-                           ) -> torch.Tensor:
+def _cached_step_reference(
+    q: torch.Tensor,
+    k_cache: torch.Tensor,
+    v_cache: torch.Tensor,
+    k_new: torch.Tensor,
+    v_new: torch.Tensor,
+) -> torch.Tensor:
     k = torch.cat([k_cache, k_new], dim=-2)
     v = torch.cat([v_cache, v_new], dim=-2)
     return F.scaled_dot_product_attention(q, k, v)
@@ -136,11 +153,15 @@ def _cached_step_cases() -> list[tuple[torch.Tensor, ...]]:
     g = torch.Generator().manual_seed(14)
     cases = []
     for b, h, past, d in ((1, 1, 1, 2), (2, 3, 5, 4), (1, 4, 12, 8)):
-        cases.append((torch.randn(b, h, 1, d, generator=g),
-                      torch.randn(b, h, past, d, generator=g),
-                      torch.randn(b, h, past, d, generator=g),
-                      torch.randn(b, h, 1, d, generator=g),
-                      torch.randn(b, h, 1, d, generator=g)))
+        cases.append(
+            (
+                torch.randn(b, h, 1, d, generator=g),
+                torch.randn(b, h, past, d, generator=g),
+                torch.randn(b, h, past, d, generator=g),
+                torch.randn(b, h, 1, d, generator=g),
+                torch.randn(b, h, 1, d, generator=g),
+            )
+        )
     return cases
 
 
@@ -156,7 +177,7 @@ cached_attention_step = Exercise(
         "The new token is the last one, so it may look at every cached key: no mask is needed.",
         "scores = q @ k^T / sqrt(d); softmax over the keys; multiply by v.",
     ],
-    solution='''
+    solution="""
 import math
 import torch
 
@@ -170,6 +191,5 @@ def cached_attention_step(q, k_cache, v_cache, k_new, v_new):
     return weights @ v
 
 answer = cached_attention_step
-''',
+""",
 )
-

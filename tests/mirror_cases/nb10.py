@@ -14,8 +14,9 @@ TOKENS = torch.randint(0, 11, (300,), generator=torch.Generator().manual_seed(0)
 
 def _tiny_gpt(seed: int = 0) -> gpt.GPT:
     torch.manual_seed(seed)
-    return gpt.GPT(gpt.GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=16,
-                                 dropout=0.0))
+    return gpt.GPT(
+        gpt.GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=16, dropout=0.0)
+    )
 
 
 def check_windows(nb_cls, pkg_cls):
@@ -36,31 +37,49 @@ def check_random_batches(nb_fn, pkg_fn):
 
 def check_estimate_loss(nb_fn, pkg_fn):
     model = _tiny_gpt()
-    splits = {"train": gpt.TokenWindowDataset(TOKENS[:200], 8),
-              "val": gpt.TokenWindowDataset(TOKENS[200:], 8)}
+    splits = {
+        "train": gpt.TokenWindowDataset(TOKENS[:200], 8),
+        "val": gpt.TokenWindowDataset(TOKENS[200:], 8),
+    }
     model.train()
     ours = nb_fn(model, splits, batch_size=4, eval_iters=3)
     assert model.training
     theirs = pkg_fn(model, splits, batch_size=4, eval_iters=3)
     assert_same(ours, theirs, atol=1e-6)
     model.eval()
-    assert_same(nb_fn(model, splits, batch_size=2, eval_iters=5, seed=1),
-                pkg_fn(model, splits, batch_size=2, eval_iters=5, seed=1), atol=1e-6)
+    assert_same(
+        nb_fn(model, splits, batch_size=2, eval_iters=5, seed=1),
+        pkg_fn(model, splits, batch_size=2, eval_iters=5, seed=1),
+        atol=1e-6,
+    )
     assert not model.training
 
 
 def check_train_step(nb_fn, pkg_fn):
     ds = gpt.TokenWindowDataset(TOKENS, 8)
     batches = list(gpt.random_batches(ds, 4, 3, seed=1))
-    for make_opt, clip in ((lambda m: torch.optim.SGD(m.parameters(), lr=0.1), 0.05),
-                           (lambda m: torch.optim.SGD(m.parameters(), lr=0.1), 0.0),
-                           (lambda m: gpt.configure_optimizer(m, gpt.TrainConfig()), 0.5)):
+    for make_opt, clip in (
+        (lambda m: torch.optim.SGD(m.parameters(), lr=0.1), 0.05),
+        (lambda m: torch.optim.SGD(m.parameters(), lr=0.1), 0.0),
+        (lambda m: gpt.configure_optimizer(m, gpt.TrainConfig()), 0.5),
+    ):
         runs = []
         for fn in (nb_fn, pkg_fn):
             model = _tiny_gpt()
             opt, scaler = make_opt(model), gpt.grad_scaler("cpu")
-            losses = [fn(model, opt, scaler, xb, yb, lr=0.05 * (i + 1), grad_clip=clip,
-                         device=torch.device("cpu")) for i, (xb, yb) in enumerate(batches)]
+            losses = [
+                fn(
+                    model,
+                    opt,
+                    scaler,
+                    xb,
+                    yb,
+                    lr=0.05 * (i + 1),
+                    grad_clip=clip,
+                    device=torch.device("cpu"),
+                )
+                for i, (xb, yb) in enumerate(batches)
+            ]
             runs.append((losses, dict(model.named_parameters()), opt.param_groups[0]["lr"]))
         assert_same(runs[0], runs[1], atol=1e-7)
 
@@ -68,7 +87,7 @@ def check_train_step(nb_fn, pkg_fn):
 def check_ngram_loss(nb_fn, pkg_fn):
     rng = np.random.default_rng(0)
     train, val = rng.integers(0, 6, 400), rng.integers(0, 6, 120)
-    train[:50] = 2                                   # uneven counts
+    train[:50] = 2  # uneven counts
     for n in (0, 1, 2, 3):
         for k in (0.1, 1.0):
             assert_same(nb_fn(train, val, n, 6, k=k), pkg_fn(train, val, n, 6, k=k), atol=1e-12)
@@ -84,8 +103,9 @@ def _compare_models(make_nb, make_pkg, vocab=11, t=8):
         logits, loss = model(idx, targets)
         loss.backward()
         no_loss = model(idx)[1]
-        outs.append((logits, loss, no_loss is None,
-                     {n: p.grad for n, p in model.named_parameters()}))
+        outs.append(
+            (logits, loss, no_loss is None, {n: p.grad for n, p in model.named_parameters()})
+        )
     assert_same(outs[0], outs[1], atol=1e-6)
 
 
@@ -110,8 +130,9 @@ def check_block(nb_cls, pkg_cls):
 
 def check_ladder_lm(nb_cls, pkg_cls):
     for kw in ({}, {"n_layer": 2, "mlp": True}, {"n_layer": 2, "mlp": True, "residual": True}):
-        _compare_models(lambda kw=kw: nb_cls(11, 8, 16, 4, **kw),
-                        lambda kw=kw: pkg_cls(11, 8, 16, 4, **kw))
+        _compare_models(
+            lambda kw=kw: nb_cls(11, 8, 16, 4, **kw), lambda kw=kw: pkg_cls(11, 8, 16, 4, **kw)
+        )
     _compare_models(lambda: nb_cls(11, 8, 16, 2), lambda: pkg_cls(11, 8, 16, 2), t=5)
 
 

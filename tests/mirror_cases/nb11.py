@@ -10,10 +10,11 @@ from tests.mirror_cases.compare import assert_same
 
 def _tiny_gpt(seed: int = 0, scale: float = 1.0) -> gpt.GPT:
     torch.manual_seed(seed)
-    model = gpt.GPT(gpt.GPTConfig(vocab_size=11, block_size=6, n_layer=1, n_head=2, n_embd=16,
-                                  dropout=0.0))
+    model = gpt.GPT(
+        gpt.GPTConfig(vocab_size=11, block_size=6, n_layer=1, n_head=2, n_embd=16, dropout=0.0)
+    )
     with torch.no_grad():
-        model.head.weight.mul_(scale)            # a larger scale: sharper distributions
+        model.head.weight.mul_(scale)  # a larger scale: sharper distributions
     return model.eval()
 
 
@@ -28,14 +29,17 @@ class Chain(torch.nn.Module):
         return self.log_table[idx], None
 
 
-CHAIN = Chain([[0.1, 0.3, 0.3, 0.3],
-               [0.4, 0.05, 0.5, 0.05],
-               [0.2, 0.5, 0.1, 0.2],
-               [0.05, 0.05, 0.1, 0.8]])
+CHAIN = Chain(
+    [[0.1, 0.3, 0.3, 0.3], [0.4, 0.05, 0.5, 0.05], [0.2, 0.5, 0.1, 0.2], [0.05, 0.05, 0.1, 0.8]]
+)
 
-LOGITS = torch.tensor([[2.0, 1.0, 1.0, -0.5, float("-inf"), 0.3],
-                       [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
-                       [5.0, 5.0, -1.0, 0.0, 0.0, -3.0]])
+LOGITS = torch.tensor(
+    [
+        [2.0, 1.0, 1.0, -0.5, float("-inf"), 0.3],
+        [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+        [5.0, 5.0, -1.0, 0.0, 0.0, -3.0],
+    ]
+)
 
 
 def check_greedy(nb_fn, pkg_fn):
@@ -71,24 +75,43 @@ def check_temperature(nb_fn, pkg_fn):
 
 
 def check_probs(nb_fn, pkg_fn):
-    for kw in ({}, {"temperature": 0.7}, {"top_k": 2}, {"top_p": 0.6},
-               {"temperature": 1.5, "top_k": 4, "top_p": 0.8}, {"temperature": 1e-30}):
+    for kw in (
+        {},
+        {"temperature": 0.7},
+        {"top_k": 2},
+        {"top_p": 0.6},
+        {"temperature": 1.5, "top_k": 4, "top_p": 0.8},
+        {"temperature": 1e-30},
+    ):
         assert_same(nb_fn(LOGITS, **kw), pkg_fn(LOGITS, **kw), atol=1e-7)
 
 
 def check_sample(nb_fn, pkg_fn):
     model = _tiny_gpt(2, 3.0)
-    for kw in ({}, {"temperature": 0.5}, {"top_k": 3}, {"top_p": 0.7},
-               {"temperature": 2.0, "top_k": 5, "top_p": 0.9}, {"temperature": 1e-40}):
+    for kw in (
+        {},
+        {"temperature": 0.5},
+        {"top_k": 3},
+        {"top_p": 0.7},
+        {"temperature": 2.0, "top_k": 5, "top_p": 0.9},
+        {"temperature": 1e-40},
+    ):
         for seed in (0, 5):
             for prompt in ([4], [1, 2, 3, 4, 5, 6, 7, 8], torch.tensor([[1], [9]])):
-                assert_same(nb_fn(model, prompt, 10, seed=seed, **kw),
-                            pkg_fn(model, prompt, 10, seed=seed, **kw))
+                assert_same(
+                    nb_fn(model, prompt, 10, seed=seed, **kw),
+                    pkg_fn(model, prompt, 10, seed=seed, **kw),
+                )
 
 
 def check_beam(nb_fn, pkg_fn):
-    cases = [(CHAIN, [1], n, w, a, eos) for n in (0, 1, 3, 6) for w in (1, 2, 3)
-             for a in (0.0, 1.0) for eos in (None, 0)]
+    cases = [
+        (CHAIN, [1], n, w, a, eos)
+        for n in (0, 1, 3, 6)
+        for w in (1, 2, 3)
+        for a in (0.0, 1.0)
+        for eos in (None, 0)
+    ]
     cases += [(_tiny_gpt(3, 5.0), [2, 5], 7, w, 1.0, e) for w in (1, 4) for e in (None, 3)]
     for model, prompt, n, width, alpha, eos in cases:
         ours = nb_fn(model, prompt, n, beam_width=width, length_penalty=alpha, eos_id=eos)
@@ -129,7 +152,7 @@ def check_decoder_layer(nb_cls, pkg_cls):
         (y.pow(2).sum() + weights.pow(2).sum()).backward()
         outs.append((y, weights, _grads(layer)))
     assert_same(outs[0], outs[1], atol=1e-6)
-    assert torch.all(outs[1][1][1, :, :, 1:] == 0)       # padding is never read
+    assert torch.all(outs[1][1][1, :, :, 1:] == 0)  # padding is never read
 
 
 def _model(cls, seed=0):
@@ -149,7 +172,7 @@ def check_seq2seq(nb_cls, pkg_cls):
         outs.append((logits, loss, model(src, tgt[:, :-1])[1] is None, maps, _grads(model)))
     assert_same(outs[0], outs[1], atol=1e-6)
     defaults = []
-    for cls in (nb_cls, pkg_cls):                        # the default sizes
+    for cls in (nb_cls, pkg_cls):  # the default sizes
         torch.manual_seed(1)
         model = cls(len(seq2seq.SRC_VOCAB), len(seq2seq.TGT_VOCAB))
         defaults.append((model(src, tgt[:, :-1], tgt[:, 1:]), model.pe.shape))

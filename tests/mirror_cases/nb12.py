@@ -16,8 +16,10 @@ ATTENTION_SWITCHES = [
     replace(TINY, position=p, n_kv_head=kv, bias=b)
     for p, kv, b in itertools.product(("learned", "rope"), (None, 2, 1), (False, True))
 ]
-BLOCK_SWITCHES = [replace(TINY, norm=n, mlp=m, position="rope", n_kv_head=2)
-                  for n, m in itertools.product(("layernorm", "rmsnorm"), ("gelu", "swiglu"))]
+BLOCK_SWITCHES = [
+    replace(TINY, norm=n, mlp=m, position="rope", n_kv_head=2)
+    for n, m in itertools.product(("layernorm", "rmsnorm"), ("gelu", "swiglu"))
+]
 
 
 def _randomised(module: torch.nn.Module, seed: int) -> dict:
@@ -54,8 +56,7 @@ def rmsnorm(nb_cls, pkg_cls):
     x = torch.randn(3, 5, 16, generator=torch.Generator().manual_seed(2)) * 2 + 0.5
     for eps in (None, 1e-3):
         _same_module_outputs(nb_cls(16, eps=eps), pkg_cls(16, eps=eps), x, seed=3)
-    _same_module_outputs(nb_cls(16).double(), pkg_cls(16).double(), x.double(), seed=4,
-                         atol=1e-12)
+    _same_module_outputs(nb_cls(16).double(), pkg_cls(16).double(), x.double(), seed=4, atol=1e-12)
 
 
 def swiglu(nb_cls, pkg_cls):
@@ -72,8 +73,10 @@ def repeat_kv(nb_fn, pkg_fn):
 
 def kv_cache(nb_cls, pkg_cls):
     g = torch.Generator().manual_seed(8)
-    chunks = [(torch.randn(2, 2, t, 4, generator=g), torch.randn(2, 2, t, 4, generator=g))
-              for t in (3, 1, 2)]
+    chunks = [
+        (torch.randn(2, 2, t, 4, generator=g), torch.randn(2, 2, t, 4, generator=g))
+        for t in (3, 1, 2)
+    ]
     nb, pkg = nb_cls(2), pkg_cls(2)
     assert_same(nb.length, pkg.length)
     assert_same(nb.nbytes, pkg.nbytes)
@@ -120,12 +123,16 @@ def block(nb_cls, pkg_cls):
 def sample_next(nb_fn, pkg_fn):
     logits = torch.randn(4, 13, generator=torch.Generator().manual_seed(12)) * 3
     for temperature, top_k in ((1.0, None), (0.7, None), (1.5, 3), (1.2, 6), (1.0, 1), (1.0, 13)):
-        draws = [fn(logits, temperature, top_k, torch.Generator().manual_seed(13))
-                 for fn in (nb_fn, pkg_fn)]
+        draws = [
+            fn(logits, temperature, top_k, torch.Generator().manual_seed(13))
+            for fn in (nb_fn, pkg_fn)
+        ]
         assert_same(draws[0], draws[1])
         # ... and they follow the tempered, filtered softmax: many draws, same frequencies.
-    many = [fn(logits[:1].expand(4000, -1), 0.7, 3, torch.Generator().manual_seed(14))
-            for fn in (nb_fn, pkg_fn)]
+    many = [
+        fn(logits[:1].expand(4000, -1), 0.7, 3, torch.Generator().manual_seed(14))
+        for fn in (nb_fn, pkg_fn)
+    ]
     assert_same(many[0], many[1])
     # Two rows of nearly flat logits, top 5 of 13: sixty draws, all among the five largest.
     flat = torch.linspace(0.0, 1.0, 13).expand(2, -1)
@@ -136,21 +143,31 @@ def sample_next(nb_fn, pkg_fn):
 
 
 def generate_tokens(nb_fn, pkg_fn):
-    prompts = [torch.randint(0, 13, (2, n), generator=torch.Generator().manual_seed(n))
-               for n in (3, TINY.block_size + 2)]
-    for i, cfg in enumerate([TINY, replace(TINY, position="rope", norm="rmsnorm", mlp="swiglu",
-                                           n_kv_head=2)]):
+    prompts = [
+        torch.randint(0, 13, (2, n), generator=torch.Generator().manual_seed(n))
+        for n in (3, TINY.block_size + 2)
+    ]
+    for i, cfg in enumerate(
+        [TINY, replace(TINY, position="rope", norm="rmsnorm", mlp="swiglu", n_kv_head=2)]
+    ):
         torch.manual_seed(30 + i)
         model = gpt.GPT(cfg).eval()
         fed: list[int] = []
         model.register_forward_pre_hook(lambda m, args, fed=fed: fed.append(args[0].size(1)))
         for prompt, use_cache, kwargs in itertools.product(
-                prompts, (True, False), ({"top_k": 1}, {"temperature": 1.4, "top_k": 5})):
+            prompts, (True, False), ({"top_k": 1}, {"temperature": 1.4, "top_k": 5})
+        ):
             runs = []
             for fn in (nb_fn, pkg_fn):
                 fed.clear()
-                out = fn(model, prompt, 2 * TINY.block_size, use_cache=use_cache,
-                         generator=torch.Generator().manual_seed(15), **kwargs)
+                out = fn(
+                    model,
+                    prompt,
+                    2 * TINY.block_size,
+                    use_cache=use_cache,
+                    generator=torch.Generator().manual_seed(15),
+                    **kwargs,
+                )
                 runs.append((out, list(fed)))  # the tokens, and the work done to get them
             assert_same(runs[0], runs[1])
 
