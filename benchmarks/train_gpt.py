@@ -126,6 +126,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--n-kv-head", type=int, default=None, help="key/value heads (grouped-query attention)"
     )
     model.add_argument("--ffn-hidden", type=int, default=None, help="feed-forward width")
+    model.add_argument("--block-size", type=int, default=None, help="context length")
     model.add_argument(
         "--tie",
         action=argparse.BooleanOptionalAction,
@@ -199,6 +200,7 @@ def _run(args: argparse.Namespace, info, device: torch.device) -> int:  # noqa: 
         "n_kv_head": args.n_kv_head,
         "ffn_hidden": args.ffn_hidden,
         "tie_weights": args.tie,
+        "block_size": args.block_size,
     }
     mcfg = replace(preset.model, **{k: v for k, v in switches.items() if v is not None})
     use_compile = tcfg.compile and device.type != "mps"

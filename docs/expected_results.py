@@ -182,8 +182,8 @@ NOTEBOOKS = {
             "full": "11 min (the ablation: 21 runs of 300 steps, 9.7 min)",
             "fast": "36 s",
             "figures": "validation loss after 300 steps, mean of 3 seeds: notebook 10's model "
-            "2.403, RoPE 2.191, SwiGLU 2.351, all changes 2.098; KV cache 2.5x faster at 256 "
-            "generated tokens",
+            "2.4033, RoPE 2.1908, SwiGLU 2.3508, all changes 2.0975; KV cache 2.5x faster at "
+            "256 generated tokens",
         },
         "apple": None,
         "cuda": None,
