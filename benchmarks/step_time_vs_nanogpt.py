@@ -3,6 +3,7 @@
     git clone https://github.com/karpathy/nanoGPT /tmp/nanoGPT     # nanoGPT is not shipped
     python benchmarks/step_time_vs_nanogpt.py --nanogpt /tmp/nanoGPT
     python benchmarks/step_time_vs_nanogpt.py --nanogpt /tmp/nanoGPT --config cpu-modern --steps 300
+    python benchmarks/step_time_vs_nanogpt.py --nanogpt /tmp/nanoGPT --config cpu-modern --no-compile
 
 nanoGPT's ``model.py`` is imported from the checkout given and built with the preset's sizes
 (layers, heads, width, context, no dropout, no biases); nanoGPT always ties its output head.
@@ -10,7 +11,10 @@ Both models train on the same tiny-Shakespeare batches: each step runs nanoGPT's
 ``configure_optimizers``, forward with targets, backward, clip at 1.0, AdamW step) and the
 course's ``train_step`` with ``gpt.configure_optimizer``, in alternating order, so a machine
 whose speed drifts slows both alike. Prints the median milliseconds per step of each, and their
-ratio. A measurement, not a test.
+ratio. Both models are wrapped in ``torch.compile`` when the preset compiles (``cpu-modern``,
+``gpu``; ``--compile``/``--no-compile`` decide otherwise), as nanoGPT's ``train.py`` does with
+``--compile=True``; the untimed warm-up steps include the compilation. A
+measurement, not a test.
 """
 
 from __future__ import annotations
@@ -40,6 +44,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20, help="untimed steps first")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for PyTorch")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="torch.compile both models (default: the preset's choice; a CPU needs a C++ compiler)",
+    )
     return parser.parse_args(argv)
 
 
@@ -92,15 +102,26 @@ def main(argv: list[str] | None = None) -> None:
         tcfg.weight_decay, tcfg.learning_rate, (tcfg.beta1, tcfg.beta2), device.type
     )
     their_scaler = torch.amp.GradScaler(device.type, enabled=False)
+    # The optimisers hold the parameters themselves, so only the forward passes are swapped.
+    compiled = tcfg.compile if args.compile is None else args.compile
+    our_model = torch.compile(ours) if compiled else ours
+    their_model = torch.compile(theirs) if compiled else theirs
 
     def our_step(xb, yb):
         train_step(
-            ours, our_opt, our_scaler, xb, yb, lr=tcfg.learning_rate, grad_clip=1.0, device=device
+            our_model,
+            our_opt,
+            our_scaler,
+            xb,
+            yb,
+            lr=tcfg.learning_rate,
+            grad_clip=1.0,
+            device=device,
         )
 
     def their_step(xb, yb):  # nanoGPT's train.py, one micro-step per iteration
         with gpt.autocast_context(device):
-            _, loss = theirs(xb.to(device), yb.to(device))
+            _, loss = their_model(xb.to(device), yb.to(device))
         their_scaler.scale(loss).backward()
         their_scaler.unscale_(their_opt)
         torch.nn.utils.clip_grad_norm_(theirs.parameters(), 1.0)
@@ -123,7 +144,8 @@ def main(argv: list[str] | None = None) -> None:
 
     print(
         f"{args.config}: {preset.description}; {torch.get_num_threads()} CPU threads, "
-        f"device {device}, PyTorch {torch.__version__}"
+        f"device {device}, PyTorch {torch.__version__}, "
+        f"torch.compile {'on' if compiled else 'off'}"
     )
     print(
         f"parameters: course {gpt.count_parameters(ours):,}, "

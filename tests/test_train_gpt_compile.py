@@ -1,0 +1,48 @@
+"""benchmarks/train_gpt.py on a CPU without a C++ compiler: it says so and trains uncompiled.
+
+``torch.compile`` on the CPU generates C++ and needs a compiler; a learner without one running a
+compiled preset (``cpu-modern``) gets a clear note instead of a compiler traceback mid-training.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def script():
+    path = ROOT / "benchmarks" / "train_gpt.py"
+    spec = importlib.util.spec_from_file_location("train_gpt_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_compiler_lookup_prefers_cxx_and_reports_none(script, monkeypatch):
+    found = {"clang++": "/usr/bin/clang++", "my-c++": "/opt/bin/my-c++"}
+    monkeypatch.setattr(shutil, "which", found.get)
+    monkeypatch.delenv("CXX", raising=False)
+    assert script.cpp_compiler() == "clang++"
+    monkeypatch.setenv("CXX", "my-c++")
+    assert script.cpp_compiler() == "my-c++"
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert script.cpp_compiler() is None
+
+
+def test_compiled_preset_without_compiler_trains_uncompiled(script, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(script, "cpp_compiler", lambda: None)
+    out = tmp_path / "run.json"
+    args = ["--config", "fast", "--device", "cpu", "--compile", "--steps", "4"]
+    args += ["--eval-interval", "4", "--eval-iters", "1", "--final-eval-iters", "1"]
+    assert script.main([*args, "--no-progress", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "needs a C++ compiler" in printed and "torch.compile: off" in printed
+    report = json.loads(out.read_text())
+    assert report["compiled"] is False and report["steps"] == 4
