@@ -16,7 +16,7 @@ per process) or gloo (CPU). The global batch of each step is the same on any num
 rank 0 evaluates, prints, and writes ``--out`` and ``--save``.
 
 The model switches of notebook 12 (``--position``, ``--norm``, ``--mlp``, ``--n-kv-head``,
-``--ffn-hidden``, ``--tie``/``--no-tie``) and the schedule (``--steps``, ``--lr``, ``--min-lr``,
+``--ffn-hidden``, ``--tie``/``--no-tie``, ``--block-size``, ``--dropout``) and the schedule (``--steps``, ``--lr``, ``--min-lr``,
 ``--warmup``) change any preset, so every recipe is one command.
 
 Prints the device, the configuration, training speed (milliseconds per step and tokens per
@@ -137,6 +137,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     model.add_argument("--ffn-hidden", type=int, default=None, help="feed-forward width")
     model.add_argument("--block-size", type=int, default=None, help="context length")
+    model.add_argument("--dropout", type=float, default=None, help="dropout probability")
     model.add_argument(
         "--tie",
         action=argparse.BooleanOptionalAction,
@@ -211,6 +212,7 @@ def _run(args: argparse.Namespace, info, device: torch.device) -> int:  # noqa: 
         "ffn_hidden": args.ffn_hidden,
         "tie_weights": args.tie,
         "block_size": args.block_size,
+        "dropout": args.dropout,
     }
     mcfg = replace(preset.model, **{k: v for k, v in switches.items() if v is not None})
     use_compile = tcfg.compile and device.type != "mps"
