@@ -6,21 +6,15 @@ nanoGPT timing (on a stand-in ``model.py``), with tiny sizes.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
+
+from conftest import load_script
 
 from tests.test_step_time_vs_nanogpt import STAND_IN
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _script():
-    path = ROOT / "benchmarks" / "gpu_goals.py"
-    spec = importlib.util.spec_from_file_location("gpu_goals", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/gpu_goals.py")
 
 
 def test_smoke_run_writes_every_figure(tmp_path, capsys):

@@ -7,12 +7,8 @@ nanoGPT is not shipped, so the test writes a stand-in ``model.py`` with nanoGPT'
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import load_script
 
 STAND_IN = """
 from dataclasses import dataclass
@@ -51,11 +47,7 @@ class GPT(nn.Module):
 
 @pytest.fixture(scope="module")
 def bench():
-    path = ROOT / "benchmarks" / "step_time_vs_nanogpt.py"
-    spec = importlib.util.spec_from_file_location("step_time_vs_nanogpt", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/step_time_vs_nanogpt.py")
 
 
 def test_times_both_models_and_prints_the_ratio(bench, tmp_path, capsys):

@@ -6,23 +6,16 @@ compiled preset (``cpu-modern``) gets a clear note instead of a compiler traceba
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def script():
-    path = ROOT / "benchmarks" / "train_gpt.py"
-    spec = importlib.util.spec_from_file_location("train_gpt_script", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/train_gpt.py")
 
 
 def test_compiler_lookup_prefers_cxx_and_reports_none(script, monkeypatch):
