@@ -13,8 +13,8 @@ course's ``train_step`` with ``gpt.configure_optimizer``, in alternating order, 
 whose speed drifts slows both alike. Prints the median milliseconds per step of each, and their
 ratio. Both models are wrapped in ``torch.compile`` when the preset compiles (``cpu-modern``,
 ``gpu``; ``--compile``/``--no-compile`` decide otherwise), as nanoGPT's ``train.py`` does with
-``--compile=True``; the untimed warm-up steps include the compilation. A
-measurement, not a test.
+``--compile=True``; the untimed warm-up steps include the compilation. A measurement, not a
+test.
 """
 
 from __future__ import annotations

@@ -16,8 +16,11 @@ per process) or gloo (CPU). The global batch of each step is the same on any num
 rank 0 evaluates, prints, and writes ``--out`` and ``--save``.
 
 The model switches of notebook 12 (``--position``, ``--norm``, ``--mlp``, ``--n-kv-head``,
-``--ffn-hidden``, ``--tie``/``--no-tie``, ``--block-size``, ``--dropout``) and the schedule (``--steps``, ``--lr``, ``--min-lr``,
-``--warmup``) change any preset, so every recipe is one command.
+``--ffn-hidden``, ``--tie``/``--no-tie``, ``--block-size``, ``--dropout``) and the schedule
+(``--steps``, ``--lr``, ``--min-lr``, ``--warmup``) change any preset, so every recipe is one
+command. ``torch.compile`` follows the preset (on for ``cpu-modern`` and the GPU presets) unless
+``--compile``/``--no-compile`` say otherwise; on a CPU without a C++ compiler the run says so and
+trains uncompiled.
 
 Prints the device, the configuration, training speed (milliseconds per step and tokens per
 second, evaluations excluded), the validation loss against wall time, the best evaluation (whose
