@@ -17,10 +17,10 @@ rank 0 evaluates, prints, and writes ``--out`` and ``--save``.
 
 The model switches of notebook 12 (``--position``, ``--norm``, ``--mlp``, ``--n-kv-head``,
 ``--ffn-hidden``, ``--tie``/``--no-tie``, ``--block-size``, ``--dropout``) and the schedule
-(``--steps``, ``--lr``, ``--min-lr``, ``--warmup``) change any preset, so every recipe is one
-command. ``torch.compile`` follows the preset (on for ``cpu-modern`` and the GPU presets) unless
-``--compile``/``--no-compile`` say otherwise; on a CPU without a C++ compiler the run says so and
-trains uncompiled.
+(``--steps``, ``--lr``, ``--min-lr``, ``--warmup``, ``--weight-decay``) change any preset, so
+every recipe is one command. ``torch.compile`` follows the preset (on for ``cpu-modern`` and the
+GPU presets) unless ``--compile``/``--no-compile`` say otherwise; on a CPU without a C++ compiler
+the run says so and trains uncompiled.
 
 Prints the device, the configuration, training speed (milliseconds per step and tokens per
 second, evaluations excluded), the validation loss against wall time, the best evaluation (whose
@@ -151,6 +151,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     sched.add_argument("--lr", type=float, default=None, help="peak learning rate")
     sched.add_argument("--min-lr", type=float, default=None, help="learning rate at the end")
     sched.add_argument("--warmup", type=int, default=None, help="warm-up steps")
+    sched.add_argument(
+        "--weight-decay", type=float, default=None, help="AdamW weight decay of the matrices"
+    )
     parser.add_argument(
         "--grad-accum", type=int, default=1, help="micro-batches per process and step (default 1)"
     )
@@ -203,7 +206,12 @@ def _run(args: argparse.Namespace, info, device: torch.device) -> int:  # noqa: 
         changes["eval_interval"] = args.eval_interval
     if args.eval_iters is not None:
         changes["eval_iters"] = args.eval_iters
-    for arg, key in (("lr", "learning_rate"), ("min_lr", "min_lr"), ("warmup", "warmup_steps")):
+    for arg, key in (
+        ("lr", "learning_rate"),
+        ("min_lr", "min_lr"),
+        ("warmup", "warmup_steps"),
+        ("weight_decay", "weight_decay"),
+    ):
         if getattr(args, arg) is not None:
             changes[key] = getattr(args, arg)
     tcfg = replace(tcfg, **changes)

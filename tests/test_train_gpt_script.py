@@ -33,10 +33,12 @@ def test_compiled_preset_without_compiler_trains_uncompiled(script, monkeypatch,
     monkeypatch.setattr(script, "cpp_compiler", lambda: None)
     out = tmp_path / "run.json"
     args = ["--config", "fast", "--device", "cpu", "--compile", "--steps", "4", "--dropout", "0.05"]
+    args += ["--weight-decay", "0.3"]
     args += ["--eval-interval", "4", "--eval-iters", "1", "--final-eval-iters", "1"]
     assert script.main([*args, "--no-progress", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "needs a C++ compiler" in printed and "torch.compile: off" in printed
     report = json.loads(out.read_text())
     assert report["compiled"] is False and report["steps"] == 4
-    assert report["model_config"]["dropout"] == 0.05  # the flag reached the model
+    assert report["model_config"]["dropout"] == 0.05  # the flags reached model and optimiser
+    assert report["train_config"]["weight_decay"] == 0.3
