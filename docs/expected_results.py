@@ -179,10 +179,10 @@ NOTEBOOKS = {
         "ablation over several seeds, and builds a KV cache for generation",
         "cpu": {
             "on": "epyc",
-            "full": "11 min (the ablation: 21 runs of 300 steps, 9.7 min)",
+            "full": "11 min (the ablation: 21 runs of 300 steps, 9.4 min)",
             "fast": "36 s",
             "figures": "validation loss after 300 steps, mean of 3 seeds: notebook 10's model "
-            "2.4033, RoPE 2.1908, SwiGLU 2.3508, all changes 2.0975; KV cache 2.5x faster at "
+            "2.4033, RoPE 2.1908, SwiGLU 2.3508, all changes 2.0975; KV cache 2.1x faster at "
             "256 generated tokens",
         },
         "apple": None,

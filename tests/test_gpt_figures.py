@@ -40,6 +40,9 @@ def test_generation_speed_and_ablation():
     )
     assert list(ax.get_lines()[1].get_ydata()) == [80.0, 40.0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    ax.figure.canvas.draw()  # tick labels are plain numbers, not powers of 2 or 10
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["8", "16"]
+    assert "50" in [t.get_text() for t in ax.get_yticklabels()]
     ax = ch12.plot_ablation({"base": [2.0, 2.2], "new": [1.9, 2.1]}, baseline="base")
     assert [t.get_text() for t in ax.get_xticklabels()] == ["base", "new"]
     ys = [np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()]

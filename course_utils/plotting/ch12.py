@@ -14,6 +14,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from course_utils.plotting import COLORS
 
@@ -87,6 +88,13 @@ def plot_generation_speed(
     ax.text(context, ax.get_ylim()[1] * 0.95, " context full", va="top", fontsize=9, color="0.4")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
+    # Plain numbers on both log axes ("256", "200") rather than powers ("2^8", "2 x 10^2").
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    ax.set_xticks(list(lengths))
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0)))
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("tokens generated (from a one-token prompt)")
     ax.set_ylabel("tokens per second")
     ax.legend()
