@@ -39,9 +39,9 @@ NOTEBOOKS = {
     "01_linear_regression": {
         "does": "fits linear regression to California Housing with NumPy gradient descent",
         "cpu": {
-            "on": "xeon",
-            "full": "98 s on the busy machine",
-            "fast": "42 s of CPU time (99 s on the busy machine)",
+            "on": "epyc",
+            "full": "35 s",
+            "fast": "34 s",
             "figures": "after 100 epochs: training MSE 0.708, validation MSE 0.739; "
             "least-squares optimum: validation MSE 0.5552",
         },
@@ -52,9 +52,9 @@ NOTEBOOKS = {
         "does": "trains the perceptron on separable points, XOR and a noisy cloud, and the pocket "
         "algorithm on the XOR cloud",
         "cpu": {
-            "on": "xeon",
-            "full": "about 60 s on the busy machine",
-            "fast": "20 s of CPU time (39 s on the busy machine)",
+            "on": "epyc",
+            "full": "17 s",
+            "fast": "17 s",
             "figures": "converged after 27 epochs and 86 updates; on the XOR cloud the "
             "plain rule ends at 50% of points right, the pocket holds a line "
             "with 64%",
@@ -66,9 +66,9 @@ NOTEBOOKS = {
         "does": "trains logistic and softmax regression by gradient descent, up to handwritten "
         "digits",
         "cpu": {
-            "on": "xeon",
-            "full": "86 s on the busy machine",
-            "fast": "26 s of CPU time (46 s on the busy machine)",
+            "on": "epyc",
+            "full": "23 s",
+            "fast": "25 s",
             "figures": "loss 0.3191 and accuracy 86.0% after 1000 epochs; digits: validation "
             "accuracy 96.9% after 500 epochs",
         },
@@ -78,9 +78,9 @@ NOTEBOOKS = {
     "04_neural_networks_backprop": {
         "does": "trains a NumPy MLP written with backpropagation by hand",
         "cpu": {
-            "on": "xeon",
-            "full": "175 s on the busy machine",
-            "fast": "29 s of CPU time (43 s on the busy machine)",
+            "on": "epyc",
+            "full": "38 s",
+            "fast": "26 s",
             "figures": "two moons: validation accuracy 97.0% (logistic regression: 85.5%); "
             "deep network after 300 epochs: relu accuracy 97.8%, sigmoid 51.4%",
         },
@@ -90,9 +90,9 @@ NOTEBOOKS = {
     "05_numpy_to_pytorch": {
         "does": "trains the same network in PyTorch with autograd, optimizers and data loaders",
         "cpu": {
-            "on": "xeon",
-            "full": "156 s on the busy machine (load about 14)",
-            "fast": "20 s of CPU time (30 s on the busy machine)",
+            "on": "epyc",
+            "full": "25 s",
+            "fast": "18 s",
             "figures": "after 100 epochs: validation loss 0.084; validation accuracy "
             "PyTorch 96.5%, NumPy network 97.0%",
         },
@@ -103,9 +103,9 @@ NOTEBOOKS = {
         "does": "trains networks that over- and underfit, with weight decay, dropout and "
         "early stopping",
         "cpu": {
-            "on": "xeon",
-            "full": "about 3.5 to 4 min on the busy machine",
-            "fast": "35 s of CPU time (63 s on the busy machine)",
+            "on": "epyc",
+            "full": "58 s",
+            "fast": "34 s",
             "figures": "lowest validation loss 0.097 at epoch 38 (early stopping keeps it); "
             "dropout 0.5: validation accuracy 94.8% (dropout 0.0: 93.3%)",
         },
@@ -116,9 +116,9 @@ NOTEBOOKS = {
         "does": "trains the same network with SGD + momentum, Adagrad, RMSProp, Adam and AdamW, "
         "then transfers pretrained digit networks to new classes",
         "cpu": {
-            "on": "xeon",
-            "full": "about 3.5 to 4 min on the busy machine",
-            "fast": "35 s of CPU time (78 s on the busy machine)",
+            "on": "epyc",
+            "full": "52 s",
+            "fast": "27 s",
             "figures": "test accuracy 91.5% (AdamW) to 96.3% (SGD + momentum) after 300 "
             "steps; one image per class: 85.6% broad, fine-tuned against 71.1% "
             "from scratch",
@@ -129,9 +129,9 @@ NOTEBOOKS = {
     "08_tokens_embeddings": {
         "does": "trains a BPE tokenizer and skip-gram word embeddings on tiny Shakespeare",
         "cpu": {
-            "on": "xeon",
-            "full": "about 3.5 to 4 min on the busy machine",
-            "fast": "28 s of CPU time (50 s on the busy machine)",
+            "on": "epyc",
+            "full": "37 s",
+            "fast": "26 s",
             "figures": "BPE with 500 merges trained in 2.1 s; skip-gram embeddings trained "
             "in 41 s, loss 3.84 -> 2.54",
         },
