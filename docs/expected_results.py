@@ -18,21 +18,15 @@ MACHINES = {
 }
 
 MEASURED_ON = {
-    "xeon": "2-core Intel Xeon @ 2.50 GHz VM, PyTorch 2.13 CPU",
     "epyc": "2-core AMD EPYC VM, nothing else running, PyTorch 2.13 CPU",
     "h100": "one NVIDIA H100 80GB HBM3, 16 cores, PyTorch 2.11.0+cu130 (an earlier run)",
 }
 
 FOOTNOTE = (
-    "The laptop-CPU rows come from 2-core cloud machines, not laptops; a recent laptop is "
-    "usually faster. The Intel Xeon machine was heavily loaded with other work while its "
-    "notebooks were timed (load average about 11 to 14 on its 2 cores during the full runs, "
-    "about 6 during the fast runs), so those times are wall-clock times on a busy machine, and a "
-    "quiet one takes much less; where the CPU time was measured it is given too (on a quiet "
-    "machine the wait is about that long). The AMD EPYC machine ran one notebook at a time with "
-    'nothing else running. Times written "over ..." add up the timed steps a notebook\'s '
-    "committed full run printed. The key figures come from the committed full runs and are "
-    "printed by the notebook's cells."
+    "The laptop-CPU rows come from a 2-core cloud machine, not a laptop; a recent laptop is "
+    "usually faster. It ran one notebook at a time with nothing else running; full-mode times "
+    "are of the whole notebook, fast-mode times of a run with `COURSE_FAST=1`. The key "
+    "figures come from the committed full runs and are printed by the notebook's cells."
 )
 
 NOTEBOOKS = {
@@ -192,9 +186,9 @@ NOTEBOOKS = {
         "does": "adapts the small Shakespeare GPT: instruction tuning (SFT, with and without "
         "masking the prompt), full fine-tuning against LoRA on another play, and DPO",
         "cpu": {
-            "on": "xeon",
-            "full": "45 min on the busy machine (load 11 to 13), about 9 min of CPU time",
-            "fast": "36 s of CPU time (65 s on the busy machine)",
+            "on": "epyc",
+            "full": "7.0 min (six fine-tunings of 150 steps and 80 steps of DPO)",
+            "fast": "26 s",
             "figures": "masked SFT: held-out reply loss 2.735 -> 1.848; the Shrew from "
             "1.792 to 1.605 with full fine-tuning (812,416 trainable), 1.640 "
             "with LoRA r=4 (32,768)",
