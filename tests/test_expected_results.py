@@ -118,3 +118,21 @@ def test_notebook_cells_that_exist_agree_with_the_source():
             assert not er.update_notebook(nb, name, DATA), (
                 f"{name}: run python3 tools/expected_results.py --notebooks"
             )
+
+
+def test_key_figures_must_be_printed_by_the_stored_run():
+    nb = synthetic_notebook()
+    nb.cells[1].outputs = [
+        nbformat.v4.new_output("stream", text="validation loss 1.23 after 2,000 steps\n")
+    ]
+    assert er.unprinted_figures(nb, "validation loss 1.23 after 2,000 steps") == []
+    # A figure from an older run, or a number only the markdown states, is reported.
+    assert er.unprinted_figures(nb, "loss 1.24 in 41 s; 1.2 at first") == ["1.24", "41", "1.2"]
+
+
+def test_every_laptop_cpu_key_figure_is_printed_by_its_notebook():
+    for name, entry in DATA["NOTEBOOKS"].items():
+        figures = (entry.get(er.STORED_RUN_MACHINE) or {}).get("figures")
+        if figures:
+            nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+            assert er.unprinted_figures(nb, figures) == [], name
