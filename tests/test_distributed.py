@@ -67,7 +67,7 @@ def test_training_memory_shards_what_each_strategy_says():
     zero3 = training_memory(n, 4, "ZeRO-3 / FSDP (+ weights sharded)", activation_bytes=1e9)
     assert zero3["weights"] == n and zero3["gradients"] == n and zero3["optimizer"] == 2 * n
     assert zero3["activations"] == 1e9
-    tp = training_memory(n, 4, "tensor parallel", activation_bytes=1e9)
+    tp = training_memory(n, 4, "tensor + sequence parallel", activation_bytes=1e9)
     assert tp["activations"] == 2.5e8
     totals = [training_memory(n, 4, s, activation_bytes=1e9)["total"] for s in STRATEGIES]
     assert totals == sorted(totals, reverse=True)

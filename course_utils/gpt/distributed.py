@@ -15,7 +15,7 @@ The pieces :func:`course_utils.gpt.train.train` uses:
 And two pieces notebook 14 writes out to explain what DistributedDataParallel does inside:
 :func:`ring_all_reduce` (the communication pattern that sums gradients across replicas) and
 :func:`training_memory` (bytes per GPU of weights, gradients, optimiser state and activations
-under data parallelism, ZeRO/FSDP sharding and tensor parallelism).
+under data parallelism, ZeRO/FSDP sharding and tensor with sequence parallelism).
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ STRATEGIES = {
     "ZeRO-1 (optimiser state sharded)": ("optimizer",),
     "ZeRO-2 (+ gradients sharded)": ("optimizer", "gradients"),
     "ZeRO-3 / FSDP (+ weights sharded)": ("optimizer", "gradients", "weights"),
-    "tensor parallel": ("optimizer", "gradients", "weights", "activations"),
+    "tensor + sequence parallel": ("optimizer", "gradients", "weights", "activations"),
 }
 
 
