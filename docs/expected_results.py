@@ -159,7 +159,7 @@ NOTEBOOKS = {
         "encoder-decoder, then fine-tunes the GPT on another play against training from scratch",
         "cpu": {
             "on": "epyc",
-            "full": "3.7 min",
+            "full": "3.6 min",
             "fast": "30 s",
             "figures": "base model: best validation loss 1.878; numbers in words to digits: "
             "99.6% of 1,000 held-out numbers exact; the Shrew: fine-tuned 1.790 -> best 1.586 "
@@ -202,11 +202,11 @@ NOTEBOOKS = {
         "parallelism",
         "cpu": {
             "on": "epyc",
-            "full": "70 s",
+            "full": "77 s",
             "fast": "62 s",
             "figures": "1 process, 2 processes and grad_accum 2: the same final val loss "
-            "3.08820; 1 process with 2 threads: 68.3 ms per step, 2 processes with 1 thread "
-            "each: 73.6 (1 process, 1 thread: 86.3)",
+            "3.08820; 1 process with 2 threads: 73.4 ms per step, 2 processes with 1 thread "
+            "each: 96.9 (1 process, 1 thread: 118.0)",
         },
         "apple": None,
         "cuda": None,
