@@ -55,6 +55,21 @@ def test_no_widget_state_or_timing_metadata(notebook):
         assert "execution" not in cell.metadata and "ExecuteTime" not in cell.metadata
 
 
+# The text form a saved widget falls back to: `VBox(children=(...`, `interactive(children=(...`
+WIDGET_REPR = re.compile(r"^\w+\(children=\(")
+
+
+def test_saved_widgets_show_a_sentence_not_their_repr(notebook):
+    path, nb = notebook
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            plain = out.get("data", {}).get("text/plain", "")
+            assert not WIDGET_REPR.match(plain), (
+                f"{path.name}: a widget's repr is stored ({plain[:40]}...); display it with "
+                "course_utils.widgets.show_live"
+            )
+
+
 def test_exercises_have_folded_solutions(notebook):
     path, nb = notebook
     sources = [c.source for c in nb.cells]
