@@ -15,6 +15,7 @@ Three layers, from low to high:
 
 from __future__ import annotations
 
+import copy
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -284,16 +285,28 @@ def compare_function(
     label = name or getattr(fn, "__name__", "your function")
     for i, case in enumerate(cases, start=1):
         args = tuple(case)
-        copies = tuple(np.copy(a) if isinstance(a, np.ndarray) else a for a in args)
+        # Each side gets its own copy: a function that changes its inputs in place can neither
+        # change the expected answer nor damage the stored cases for the next check.
+        want = reference(*_fresh(args))
         try:
-            got = fn(*copies)
+            got = fn(*_fresh(args))
         except Exception as exc:  # noqa: BLE001 - any learner error becomes feedback
             return Feedback(False, f"{label}({_short(args)}) raised {type(exc).__name__}: {exc}")
-        want = reference(*args)
         fb = compare(got, want, rtol=rtol, atol=atol, name=f"{label}({_short(args)})")
         if not fb.ok:
             return Feedback(False, f"test {i} of {len(cases)}: {fb.message}")
     return Feedback(True, f"{label} passed all {len(cases)} tests.")
+
+
+def _fresh(args: tuple) -> tuple:
+    """Deep copies of a test case's arguments (objects that cannot be copied are passed as is)."""
+    out = []
+    for a in args:
+        try:
+            out.append(copy.deepcopy(a))
+        except Exception:  # noqa: BLE001 - e.g. generators, open files: nothing to protect
+            out.append(a)
+    return tuple(out)
 
 
 def check_function(

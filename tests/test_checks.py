@@ -94,6 +94,26 @@ def test_compare_function_does_not_let_learner_mutate_inputs():
     assert np.array_equal(x, [1.0, 2.0])
 
 
+def test_compare_function_protects_lists_and_tensors_and_the_expected_answer():
+    cases = [([1, 3, 2],), ([5, 4],)]
+
+    def shrink_then_first(items):  # wrong, and it shrinks its input to match its answer
+        items[:] = items[:1]
+        return items[0]
+
+    fb = compare_function(shrink_then_first, max, cases)
+    assert not fb.ok and "test 1 of 2" in fb.message
+    assert cases == [([1, 3, 2],), ([5, 4],)], "the stored cases stay intact"
+
+    t = torch.tensor([1.0, 2.0, 4.0])
+
+    def halve_in_place(v):  # right answer, computed by changing the input
+        return v.div_(2)
+
+    assert compare_function(halve_in_place, lambda v: v / 2, [(t,)]).ok
+    assert torch.equal(t, torch.tensor([1.0, 2.0, 4.0]))
+
+
 def test_compare_function_needs_cases_and_reference():
     with pytest.raises(ValueError):
         compare_function(square, square, [])
