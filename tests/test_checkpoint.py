@@ -195,3 +195,22 @@ def test_old_checkpoint_without_checksum_loads_with_a_warning(saved):
     torch.save(payload, path)
     with pytest.raises(ValueError, match="NaN or infinity"):
         gpt.load_checkpoint(path)
+
+
+def test_weights_of_a_diverged_run_are_refused_even_with_a_valid_checksum(tmp_path):
+    model = _model()
+    with torch.no_grad():
+        model.head.weight[0, 0] = float("nan")  # as a training run that diverged leaves them
+    path = gpt.save_checkpoint(tmp_path / "nan.pt", model)
+    with pytest.raises(ValueError, match="NaN or infinity.*diverged"):
+        gpt.load_checkpoint(path)
+
+
+def test_weights_that_do_not_fit_the_configuration_are_a_clear_error(saved):
+    path, _ = saved
+    payload = _payload(path)
+    payload["config"]["n_embd"] = 2 * payload["config"]["n_embd"]
+    payload["config"]["n_head"] = 1
+    _rewrite(path, payload)  # resealed: the file is intact, its contents do not fit together
+    with pytest.raises(ValueError, match="do not fit its configuration"):
+        gpt.load_checkpoint(path)

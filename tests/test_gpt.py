@@ -390,11 +390,34 @@ def test_generate_top_k_one_is_greedy_and_seeded_sampling_repeats():
         ((torch.tensor([[1, 2]]), 3), {"top_k": 0}, ValueError),
         ((torch.tensor([[1, 99]]), 3), {}, ValueError),  # id outside the vocabulary
         ((torch.zeros(1, 0, dtype=torch.long), 3), {}, ValueError),  # empty prompt
+        ((torch.tensor([[1, 2]]), 3), {"temperature": -1.0}, ValueError),  # least likely first
+        ((torch.tensor([[1, 2]]), 3), {"temperature": 1e-45}, ValueError),  # would overflow
+        ((torch.tensor([[1, 2]]), 3), {"use_cache": "False"}, TypeError),  # a truthy string
+        ((torch.tensor([[1, 2]]), 3), {"use_cache": None}, TypeError),
     ],
 )
 def test_generate_rejects_bad_arguments(args, kwargs, error):
     with pytest.raises(error):
         tiny_model().generate(*args, **kwargs)
+    with pytest.raises(error):  # the function notebook 12 calls directly checks the same
+        gpt.generate_tokens(tiny_model(), *args, **kwargs)
+
+
+def test_targets_must_be_vocabulary_ids_or_the_ignore_index():
+    model = tiny_model()
+    idx = torch.tensor([[1, 2, 3]])
+    _, loss = model(idx, idx.int())  # int32 targets, like int32 ids, are fine
+    assert torch.isclose(loss, model(idx, idx)[1])
+    with pytest.raises(ValueError, match="-100"):
+        model(idx, torch.tensor([[1, 2, 99]]))
+    with pytest.raises(ValueError, match="-100"):
+        model(idx, torch.tensor([[1, 2, -1]]))
+    with pytest.raises(TypeError, match="integer"):
+        model(idx, idx.float())
+    skip_last = torch.tensor([[2, 3, -100]])  # the loss skips -100
+    _, loss = model(idx, skip_last)
+    logits, _ = model(idx)
+    assert torch.isclose(loss, F.cross_entropy(logits[0, :2], skip_last[0, :2]))
 
 
 # ----------------------------------------------------------------------------- data
@@ -451,6 +474,17 @@ def test_shakespeare_corpus_split():
     assert len(corpus.train_dataset) == 1_003_854 - 64
 
 
+def test_char_corpus_checks_its_arguments():
+    text = "to be, or not to be " * 20  # 400 characters: 360 to train, 40 to validate
+    assert len(gpt.load_char_corpus(16, text=text).val_dataset) == 40 - 16
+    with pytest.raises(ValueError, match="validation split has 40 tokens"):
+        gpt.load_char_corpus(64, text=text)
+    with pytest.raises(TypeError, match="text must be a str"):
+        gpt.load_char_corpus(16, text=text.encode())
+    with pytest.raises(TypeError, match="CharTokenizer"):
+        gpt.load_char_corpus(16, text=text, tokenizer="abc")
+
+
 # ----------------------------------------------------------------------------- training
 
 
@@ -466,6 +500,9 @@ def test_lr_schedule():
         gpt.lr_at(-1, **kw)
     with pytest.raises(ValueError):
         gpt.lr_at(0, learning_rate=1e-4, min_lr=1e-3, warmup_steps=0, decay_steps=10)
+    for bad in ({"warmup_steps": 2.5}, {"decay_steps": 100.0}, {"warmup_steps": None}):
+        with pytest.raises(TypeError, match="must be an integer"):  # 2.5 gave a rate above the peak
+            gpt.lr_at(2, **{**kw, **bad})
 
 
 @pytest.mark.parametrize(
@@ -505,6 +542,11 @@ def test_estimate_loss_is_the_mean_over_fixed_batches_in_eval_mode():
     with torch.no_grad():
         manual = [model(x, y)[1].item() for x, y in gpt.random_batches(ds, 4, 3, seed=9)]
     assert got == pytest.approx(sum(manual) / 3, rel=1e-6)
+    for bad, error in (({"eval_iters": 0}, ValueError), ({"batch_size": 2.5}, TypeError)):
+        with pytest.raises(error, match=next(iter(bad))):
+            gpt.estimate_loss(model, {"a": ds}, **{"batch_size": 4, "eval_iters": 3, **bad})
+    with pytest.raises(TypeError, match="map names to datasets"):
+        gpt.estimate_loss(model, ds, batch_size=4, eval_iters=3)
 
 
 def _tiny_training_problem() -> tuple[CharTokenizer, gpt.CharCorpus, gpt.GPT]:

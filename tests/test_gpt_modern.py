@@ -91,6 +91,14 @@ def test_bad_switches_are_rejected(changes, error, match):
         replace(TINY, **changes)
 
 
+def test_each_switch_error_names_only_its_own_problem():
+    with pytest.raises(ValueError) as info:  # learned positions: the head size does not matter
+        replace(TINY, n_kv_head=3)
+    assert "RoPE" not in str(info.value)
+    with pytest.raises(TypeError, match="needs a dict"):
+        gpt.GPTConfig.from_dict([1, 2])
+
+
 def test_swiglu_width_keeps_the_feed_forward_size():
     for c in (32, 64, 128, 384):
         cfg = replace(TINY, n_embd=c, n_head=4, mlp="swiglu")

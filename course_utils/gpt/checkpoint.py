@@ -214,24 +214,28 @@ def _read(path: Path) -> dict[str, Any]:
 
 def _verify(path: Path, payload: dict[str, Any]) -> None:
     stored = payload.get("sha256")
+    if stored is not None and stored != content_sha256(payload):
+        raise ValueError(
+            f"{path} is damaged: its contents do not match the checksum stored when "
+            "it was saved. Train and save the model again, or restore a good copy."
+        )
+    bad = [
+        k
+        for k, t in payload["model"].items()
+        if t.is_floating_point() and not torch.isfinite(t).all()
+    ]
+    if bad:  # a damaged file, or a training run that diverged before it was saved
+        raise ValueError(
+            f"{path} is unusable: weights {bad[:3]} hold NaN or infinity (the training that "
+            "produced them diverged, or the file is damaged). Train again, for example with a "
+            "lower learning rate."
+        )
     if stored is None:
-        bad = [
-            k
-            for k, t in payload["model"].items()
-            if t.is_floating_point() and not torch.isfinite(t).all()
-        ]
-        if bad:
-            raise ValueError(f"{path} is damaged: weights {bad[:3]} hold NaN or infinity.")
         warnings.warn(
             f"{path} has no checksum (it was saved by an older version of the course), "
             "so damage to it cannot be detected. Save it again with save_checkpoint() "
             "to add one.",
             stacklevel=3,
-        )
-    elif stored != content_sha256(payload):
-        raise ValueError(
-            f"{path} is damaged: its contents do not match the checksum stored when "
-            "it was saved. Train and save the model again, or restore a good copy."
         )
 
 
@@ -289,7 +293,14 @@ def load_checkpoint(
     tokenizer = _tokenizer(path, payload.get("tokenizer"), config)
     train_config = _train_config(path, payload.get("train_config"))
     model = GPT(config)
-    model.load_state_dict(payload["model"])
+    try:
+        model.load_state_dict(payload["model"])
+    except RuntimeError as exc:  # names or shapes that do not fit the stored configuration
+        first = str(exc).strip().splitlines()
+        raise ValueError(
+            f"{path}: its weights do not fit its configuration {config} "
+            f"({' '.join(line.strip() for line in first[:3])})."
+        ) from None
     model.to(device).eval()
     return Checkpoint(
         model=model,

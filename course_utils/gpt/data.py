@@ -129,14 +129,26 @@ def load_char_corpus(
 
     ``tokenizer`` defaults to a :class:`CharTokenizer` built from the text itself.
     """
+    block_size = positive_int(block_size, "block_size")
     if text is None:
         from course_utils.data import load_tiny_shakespeare
 
         text = load_tiny_shakespeare()
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}.")
     if tokenizer is None:
         tokenizer = CharTokenizer.from_text(text)
+    elif not isinstance(tokenizer, CharTokenizer):
+        raise TypeError(f"tokenizer must be a CharTokenizer, got {type(tokenizer).__name__}.")
     tokens = torch.tensor(tokenizer.encode(text), dtype=torch.long)
     train_tokens, val_tokens = split_tokens(tokens, train_fraction)
+    for name, part in (("training", train_tokens), ("validation", val_tokens)):
+        if len(part) <= block_size:
+            raise ValueError(
+                f"The {name} split has {len(part)} tokens, too few for windows of "
+                f"block_size={block_size} (it needs more than block_size): use a longer text "
+                "or a smaller block_size."
+            )
     return CharCorpus(
         tokenizer,
         train_tokens,

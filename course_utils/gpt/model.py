@@ -131,10 +131,15 @@ class GPTConfig:
         for name in ("n_kv_head", "ffn_hidden"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, positive_int(getattr(self, name), name))
-        if self.n_head % self.kv_heads or (self.position == "rope" and self.head_size % 2):
+        if self.n_head % self.kv_heads:
             raise ValueError(
-                f"n_kv_head ({self.kv_heads}) must divide n_head ({self.n_head}), "
-                f"and RoPE needs an even head size (got {self.head_size})."
+                f"n_kv_head ({self.kv_heads}) must divide n_head ({self.n_head}): each key/value "
+                "head serves the same number of query heads."
+            )
+        if self.position == "rope" and self.head_size % 2:
+            raise ValueError(
+                f"RoPE turns pairs of dimensions, so it needs an even head size, got "
+                f"{self.head_size} (n_embd / n_head)."
             )
 
     @property
@@ -161,6 +166,8 @@ class GPTConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GPTConfig:
         """Rebuild a configuration from :meth:`to_dict`'s output; unknown keys are an error."""
+        if not isinstance(data, Mapping):
+            raise TypeError(f"GPTConfig.from_dict needs a dict, got {type(data).__name__}.")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -501,13 +508,27 @@ class GPT(nn.Module):
         logits = self.head(self.ln_f(x))
         loss = None
         if targets is not None:
-            if not isinstance(targets, torch.Tensor) or targets.shape != idx.shape:
-                shape = tuple(targets.shape) if isinstance(targets, torch.Tensor) else targets
-                raise ValueError(
-                    f"targets must have the same shape as idx {tuple(idx.shape)}, got {shape}."
-                )
-            loss = F.cross_entropy(logits.view(b * t, -1), targets.reshape(b * t))
+            self._check_targets(targets, idx)
+            loss = F.cross_entropy(logits.view(b * t, -1), targets.reshape(b * t).long())
         return logits, loss
+
+    def _check_targets(self, targets: Any, idx: torch.Tensor) -> None:
+        """``targets``: integer ids of ``idx``'s shape, each in ``[0, vocab_size)`` or -100
+        (PyTorch's ``ignore_index``: the loss skips that position)."""
+        if not isinstance(targets, torch.Tensor) or targets.shape != idx.shape:
+            shape = tuple(targets.shape) if isinstance(targets, torch.Tensor) else targets
+            raise ValueError(
+                f"targets must have the same shape as idx {tuple(idx.shape)}, got {shape}."
+            )
+        if targets.dtype not in (torch.int64, torch.int32):
+            raise TypeError(f"targets must hold integer token ids, got {targets.dtype}.")
+        if torch.compiler.is_compiling():
+            return
+        if ((targets != -100) & ((targets < 0) | (targets >= self.config.vocab_size))).any():
+            raise ValueError(
+                f"targets holds ids from {int(targets.min())} to {int(targets.max())}; each must "
+                f"be in 0 to {self.config.vocab_size - 1}, or -100 for a position the loss skips."
+            )
 
     @torch.no_grad()
     def generate(
@@ -526,11 +547,6 @@ class GPT(nn.Module):
         ``use_cache=False`` feeds the whole window at every step; both give the same tokens. The
         model is put in eval mode while generating and restored afterwards.
         """
-        self._check_idx(idx)
-        non_negative_int(max_new_tokens, "max_new_tokens")
-        positive(temperature, "temperature")
-        if top_k is not None:
-            positive_int(top_k, "top_k")
         was_training = self.training
         self.eval()
         try:
@@ -541,7 +557,7 @@ class GPT(nn.Module):
                 temperature=temperature,
                 top_k=top_k,
                 generator=generator,
-                use_cache=bool(use_cache),
+                use_cache=use_cache,
             )
         finally:
             self.train(was_training)
@@ -589,7 +605,21 @@ def generate_tokens(
     values join the cache. Once the window is full, every new token shifts it: each position
     changes, so every cached key and value would change too, and the cache is rebuilt from the
     shifted window at each step (the same work as without a cache). Both ways give the same tokens.
+
+    ``idx`` must hold valid ids, ``max_new_tokens`` be 0 or more, ``temperature`` at least 1e-6,
+    ``top_k`` None or at least 1 and ``use_cache`` True or False; anything else is an error.
     """
+    model._check_idx(idx)
+    non_negative_int(max_new_tokens, "max_new_tokens")
+    if positive(temperature, "temperature") < 1e-6:  # logits / temperature would overflow
+        raise ValueError(
+            f"temperature must be at least 1e-6, got {temperature}; for greedy decoding (the "
+            "limit of a temperature towards 0) use top_k=1."
+        )
+    if top_k is not None:
+        positive_int(top_k, "top_k")
+    if not isinstance(use_cache, bool):
+        raise TypeError(f"use_cache must be True or False, got {use_cache!r}.")
     block = model.config.block_size
     cache = None
     for _ in range(max_new_tokens):

@@ -444,6 +444,8 @@ def lr_at(
     """
     non_negative_int(step, "step")
     learning_rate, min_lr = positive(learning_rate, "learning_rate"), non_negative(min_lr, "min_lr")
+    warmup_steps = non_negative_int(warmup_steps, "warmup_steps")
+    decay_steps = non_negative_int(decay_steps, "decay_steps")
     if min_lr > learning_rate or not 0 <= warmup_steps <= decay_steps:
         raise ValueError(
             f"Need min_lr <= learning_rate and 0 <= warmup_steps <= decay_steps, got "
@@ -519,6 +521,13 @@ def estimate_loss(
     the same batches every time, so successive estimates differ only because the model changed.
     The model's train/eval mode is restored afterwards.
     """
+    if not isinstance(datasets, Mapping):
+        raise TypeError(
+            f"datasets must map names to datasets, e.g. {{'val': val_ds}}; got "
+            f"{type(datasets).__name__}."
+        )
+    batch_size = positive_int(batch_size, "batch_size")
+    eval_iters = positive_int(eval_iters, "eval_iters")
     device = torch.device(device) if device is not None else _model_device(model)
     was_training = model.training
     model.eval()
