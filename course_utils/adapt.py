@@ -41,7 +41,7 @@ from torch.nn import functional as F
 from course_utils.gpt import GPT, lr_at
 from course_utils.runtime import progress
 from course_utils.tokenizers import CharTokenizer
-from course_utils.validation import as_number, positive_int
+from course_utils.validation import as_number, non_negative, positive, positive_int
 
 __all__ = [
     "INSTRUCTION",
@@ -277,6 +277,19 @@ def encode_examples(
 # --------------------------------------------------------------------------------------------
 
 
+def _check_targets(logits: torch.Tensor, targets: torch.Tensor, ignore_index: int) -> None:
+    """Targets of shape ``logits.shape[:-1]``, each an id of the vocabulary or ``ignore_index``."""
+    if not isinstance(targets, torch.Tensor) or targets.shape != logits.shape[:-1]:
+        shape = tuple(targets.shape) if isinstance(targets, torch.Tensor) else type(targets)
+        raise ValueError(f"targets must have shape {tuple(logits.shape[:-1])}, got {shape}.")
+    kept = targets[targets != ignore_index]
+    if kept.numel() and (int(kept.min()) < 0 or int(kept.max()) >= logits.size(-1)):
+        raise ValueError(
+            f"targets holds ids from {int(kept.min())} to {int(kept.max())}; each must be in 0 "
+            f"to {logits.size(-1) - 1}, or {ignore_index} for a position the loss skips."
+        )
+
+
 def masked_lm_loss(
     logits: torch.Tensor, targets: torch.Tensor, ignore_index: int = IGNORE
 ) -> torch.Tensor:
@@ -286,6 +299,7 @@ def masked_lm_loss(
     ``F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=ignore_index)``; a
     batch without any kept target gives 0 (and no gradient) instead of 0/0.
     """
+    _check_targets(logits, targets, ignore_index)
     log_probs = F.log_softmax(logits.float(), dim=-1)
     keep = targets != ignore_index  # True where the target counts
     picked = log_probs[keep][torch.arange(int(keep.sum())), targets[keep]]
@@ -299,8 +313,14 @@ def response_log_probs(
 
     Differentiable (no ``no_grad``): DPO trains through it. Returns a float32 tensor (B,).
     """
+    if not isinstance(targets, torch.Tensor) or targets.shape != inputs.shape:
+        shape = tuple(targets.shape) if isinstance(targets, torch.Tensor) else type(targets)
+        raise ValueError(
+            f"targets must have the shape of inputs {tuple(inputs.shape)}, got {shape}."
+        )
     out = model(inputs)
     logits = out[0] if isinstance(out, (tuple, list)) else out
+    _check_targets(logits, targets, IGNORE)
     log_probs = F.log_softmax(logits.float(), dim=-1)
     keep = targets != IGNORE
     picked = log_probs.gather(-1, targets.masked_fill(~keep, 0).unsqueeze(-1)).squeeze(-1)
@@ -330,6 +350,8 @@ def generate_replies(
     Prompts of the same length are answered together in one batch. Returns, per prompt, a list of
     ``(reply, ended)``: the reply without the marker, and whether the model wrote the marker.
     """
+    if isinstance(prompts, str):  # one string would be read as one prompt per character
+        raise TypeError("prompts must be a list of strings; for one prompt pass [prompt].")
     max_new = positive_int(max_new_tokens, "max_new_tokens")
     samples = positive_int(samples, "samples")
     if temperature is not None and as_number(temperature, "temperature") <= 0:
@@ -412,7 +434,7 @@ class LoRALinear(nn.Module):
                 f"rank ({rank}) must not exceed min(in, out) = "
                 f"{min(base.in_features, base.out_features)}."
             )
-        alpha = as_number(alpha, "alpha")
+        alpha = positive(alpha, "alpha")  # alpha 0 scales the update to 0: it could never learn
         self.base = base
         for p in self.base.parameters():
             p.requires_grad_(False)
@@ -464,6 +486,18 @@ def add_lora(
     layer = LoRALinear if layer is None else layer
     if not isinstance(model, GPT):
         raise TypeError(f"add_lora() adapts a GPT, got {type(model).__name__}.")
+    if isinstance(targets, str):
+        raise TypeError(f"targets must be a list of layer names, e.g. [{targets!r}].")
+    # Check everything before freezing anything, so a refused call leaves the model as it was.
+    for target in targets:
+        parent_name, _, child = str(target).partition(".")
+        sub = getattr(getattr(model.blocks[0], parent_name, None), child, None)
+        if not isinstance(sub, nn.Linear):
+            raise ValueError(
+                f"{target!r} is not a linear layer of a block"
+                + (" (it has LoRA already)" if isinstance(sub, LoRALinear) else "")
+                + f"; the usual targets are {list(LORA_TARGETS)}."
+            )
     for p in model.parameters():
         p.requires_grad_(False)
     for block in model.blocks:
@@ -507,9 +541,23 @@ def dpo_loss(
     ``beta * (log pi - log pi_ref)`` is the *implicit reward* of a reply, and the loss is the
     Bradley-Terry loss of a reward model on that reward.
     """
+    _check_pairs(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta=beta)
     chosen_reward = beta * (policy_chosen - ref_chosen)
     rejected_reward = beta * (policy_rejected - ref_rejected)
     return -F.logsigmoid(chosen_reward - rejected_reward).mean()
+
+
+def _check_pairs(*log_probs: torch.Tensor, beta: float) -> None:
+    """Four log-probability tensors of one shape (pairs,), at least one pair; beta positive."""
+    shapes = [
+        tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__ for t in log_probs
+    ]
+    if len(set(shapes)) != 1 or len(shapes[0]) != 1 or shapes[0][0] == 0:
+        raise ValueError(
+            "policy_chosen, policy_rejected, ref_chosen and ref_rejected must be tensors of one "
+            f"shape (pairs,), at least one pair; got shapes {shapes}."
+        )
+    positive(beta, "beta")
 
 
 @torch.no_grad()
@@ -521,6 +569,7 @@ def dpo_metrics(
     beta: float,
 ) -> dict[str, float]:
     """Loss, mean implicit rewards, mean margin, and the share of pairs with a positive margin."""
+    _check_pairs(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta=beta)
     chosen = beta * (policy_chosen - ref_chosen)
     rejected = beta * (policy_rejected - ref_rejected)
     margin = chosen - rejected
@@ -546,6 +595,8 @@ def token_kl(
     log_q = F.log_softmax(reference(inputs)[0].float(), dim=-1)
     kl = (log_p.exp() * (log_p - log_q)).sum(-1)
     keep = targets != IGNORE
+    if not keep.any():
+        raise ValueError("targets keeps no position (all are IGNORE): there is nothing to average.")
     return float(kl[keep].mean())
 
 
@@ -567,6 +618,10 @@ def real_word_share(reply: str, vocabulary: set[str], *, min_words: int = 2) -> 
     A crude stand-in for a human rater who prefers correctly spelled replies. Requiring a few
     words stops an empty or one-word reply from scoring full marks.
     """
+    if not isinstance(vocabulary, (set, frozenset)):  # `in` on a string would match substrings
+        raise TypeError(
+            f"vocabulary must be a set of words (see word_set), got {type(vocabulary).__name__}."
+        )
     words = [w.lower() for w in _WORD.findall(reply)]
     if len(words) < min_words:
         return 0.0
@@ -603,6 +658,9 @@ def finetune(
     """
     steps = positive_int(steps, "steps")
     lr = as_number(lr, "lr")
+    grad_clip = non_negative(grad_clip, "grad_clip")  # NaN would switch clipping off silently
+    if eval_every is not None:
+        eval_every = positive_int(eval_every, "eval_every")
     min_lr = lr / 10 if min_lr is None else min_lr
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:

@@ -330,3 +330,51 @@ def test_finetune_trains_only_what_requires_grad():
         p.requires_grad_(False)
     with pytest.raises(ValueError, match="trainable"):
         adapt.finetune(model, lambda s: (x, y), lambda m, b: m(b[0]).sum(), steps=1, lr=0.1)
+
+
+def test_learner_facing_functions_refuse_inputs_that_would_give_wrong_numbers(chat):
+    *_, model, tok = chat
+    x = torch.randint(0, tok.vocab_size, (2, 8))
+    with pytest.raises(ValueError, match="shape of inputs"):
+        adapt.response_log_probs(model, x, x[:, :3])  # gather would sum 3 positions silently
+    logits = torch.randn(2, 8, 5)
+    with pytest.raises(ValueError, match="0 to 4"):
+        adapt.masked_lm_loss(logits, torch.full((2, 8), -1))  # -1 would pick the last id
+    ignored = torch.full((2, 8), adapt.IGNORE)
+    assert adapt.masked_lm_loss(logits, ignored).item() == 0.0
+    pc, pr, rc, rr = torch.randn(4, 3)
+    with pytest.raises(ValueError, match="one shape"):
+        adapt.dpo_loss(pc, pr, rc[:, None], rr[:, None], 0.1)  # would broadcast to (3, 3)
+    with pytest.raises(ValueError, match="one shape"):
+        adapt.dpo_metrics(pc[:1], pr, rc, rr, 0.1)
+    with pytest.raises(ValueError, match="beta"):
+        adapt.dpo_loss(pc, pr, rc, rr, -0.1)
+    with pytest.raises(TypeError, match="set of words"):
+        adapt.real_word_share("the cat sat", "the cat sat")  # `in` a string matches substrings
+    with pytest.raises(TypeError, match="list of strings"):
+        adapt.generate_replies(model, tok, "abc", max_new_tokens=2)
+
+
+def test_lora_and_finetune_refuse_settings_that_would_train_nothing_or_half(chat):
+    *_, model, tok = chat
+    with pytest.raises(ValueError, match="alpha"):
+        adapt.LoRALinear(nn.Linear(4, 4), 2, alpha=0.0)
+    m = copy.deepcopy(model)
+    with pytest.raises(TypeError, match="list of layer names"):
+        adapt.add_lora(m, 2, 4.0, targets="attn.qkv")
+    with pytest.raises(ValueError, match="not a linear layer"):
+        adapt.add_lora(m, 2, 4.0, targets=("attn.foo",))
+    assert adapt.count_trainable(m) == adapt.count_trainable(model), (
+        "a refused call freezes nothing"
+    )
+    adapt.add_lora(m, 2, 4.0)
+    trainable = adapt.count_trainable(m)
+    with pytest.raises(ValueError, match="LoRA already"):
+        adapt.add_lora(m, 2, 4.0)
+    assert adapt.count_trainable(m) == trainable
+    x = torch.randint(0, tok.vocab_size, (1, 6))
+    with pytest.raises(ValueError, match="nothing to average"):
+        adapt.token_kl(m, model, x, torch.full((1, 6), adapt.IGNORE))
+    for bad in ({"grad_clip": float("nan")}, {"eval_every": -1}):
+        with pytest.raises(ValueError):
+            adapt.finetune(m, lambda step: None, lambda mod, b: None, steps=1, lr=1e-3, **bad)
