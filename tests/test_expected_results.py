@@ -93,10 +93,22 @@ def test_readme_table_lists_measured_rows_and_names_the_gaps():
 def test_readme_and_teaching_guide_agree_with_the_source():
     for doc in er.DOCS:
         text = doc.read_text(encoding="utf-8")
-        assert er.update_readme(text, DATA) == text, (
+        assert er.update_readme(text, DATA, er._notebooks_from(doc)) == text, (
             f"{doc.name}: the expected-results table is out of date: run "
             "python3 tools/expected_results.py --readme"
         )
+
+
+def test_the_tables_link_to_notebooks_that_exist_from_where_each_document_lies():
+    import re
+
+    for doc in er.DOCS:
+        text = doc.read_text(encoding="utf-8")
+        table = text.split(er.BEGIN, 1)[1].split(er.END, 1)[0]
+        links = re.findall(r"\]\(([^)]+\.ipynb)\)", table)
+        assert links, f"{doc.name}: no notebook links in the table"
+        for link in links:
+            assert (doc.parent / link).is_file(), f"{doc.name}: broken link {link}"
 
 
 def test_source_names_real_notebooks_and_machines():

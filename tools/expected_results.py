@@ -16,6 +16,7 @@ so they cannot disagree. ``--check`` also fails when a number in a laptop-CPU ro
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import runpy
 import sys
@@ -77,9 +78,10 @@ def notebook_cell(name: str, data: dict) -> str:
     return "\n".join(lines)
 
 
-def readme_table(data: dict) -> str:
+def readme_table(data: dict, notebooks: str = "notebooks") -> str:
     """The README's table: one row per notebook and machine with a measurement, then a line
-    naming what was not measured."""
+    naming what was not measured. ``notebooks`` is the notebooks' folder as the document that
+    holds the table links to it."""
     rows = [
         "| notebook | machine | full mode | fast mode | key figures | measured on |",
         "|---|---|---|---|---|---|",
@@ -91,7 +93,7 @@ def readme_table(data: dict) -> str:
                 missing[label].append(name[:2])
                 continue
             machine, full, fast, figures = _cells(nb[key], data)
-            link = f"[{name[:2]}](notebooks/{name}.ipynb)"
+            link = f"[{name[:2]}]({notebooks}/{name}.ipynb)"
             rows.append(f"| {link} | {label} | {full} | {fast} | {figures} | {machine} |")
     gaps = [
         f"{label} ({'all notebooks' if len(nbs) == len(data['NOTEBOOKS']) else ', '.join(nbs)})"
@@ -105,13 +107,18 @@ def readme_table(data: dict) -> str:
     return "\n".join(rows)
 
 
-def update_readme(text: str, data: dict) -> str:
+def _notebooks_from(doc: Path) -> str:
+    """The notebooks' folder relative to ``doc``'s folder, for links: notebooks, ../notebooks."""
+    return Path(os.path.relpath(ROOT / "notebooks", doc.parent)).as_posix()
+
+
+def update_readme(text: str, data: dict, notebooks: str = "notebooks") -> str:
     """``text`` with the generated table between the markers (which must be there)."""
     if BEGIN not in text or END not in text:
         raise ValueError(f"README has no expected-results markers ({BEGIN} ... {END}).")
     head, rest = text.split(BEGIN, 1)
     tail = rest.split(END, 1)[1]
-    return f"{head}{BEGIN}\n{readme_table(data)}\n{END}{tail}"
+    return f"{head}{BEGIN}\n{readme_table(data, notebooks)}\n{END}{tail}"
 
 
 def update_notebook(nb: nbformat.NotebookNode, name: str, data: dict) -> bool:
@@ -155,7 +162,8 @@ def check(data: dict) -> list[str]:
     problems = [
         doc.name
         for doc in DOCS
-        if update_readme(text := doc.read_text(encoding="utf-8"), data) != text
+        if update_readme(text := doc.read_text(encoding="utf-8"), data, _notebooks_from(doc))
+        != text
     ]
     for name in data["NOTEBOOKS"]:
         path = ROOT / "notebooks" / f"{name}.ipynb"
@@ -181,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     data = load()
     if args.readme:
         for doc in DOCS:
-            doc.write_text(update_readme(doc.read_text(encoding="utf-8"), data), encoding="utf-8")
+            text = update_readme(doc.read_text(encoding="utf-8"), data, _notebooks_from(doc))
+            doc.write_text(text, encoding="utf-8")
             print(f"[expected-results] {doc.relative_to(ROOT)}: table written")
         return 0
     if args.notebooks is not None:
