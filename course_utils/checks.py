@@ -413,8 +413,9 @@ class Exercise:
         except Exception as exc:  # noqa: BLE001 - the learner sees a message, never a traceback
             return Feedback(
                 False,
-                f"Your answer could not be checked ({type(exc).__name__}: "
-                f"{exc}). Check its type and shape.",
+                f"Your answer could not be checked ({type(exc).__name__}: {exc}). If that "
+                "error comes from your own code (a method of your class, a function it calls), "
+                "fix it there; otherwise check the answer's type and shape.",
             )
 
     def check(self, answer: Any) -> Feedback:

@@ -35,3 +35,14 @@ def test_odd_answers_get_feedback_not_exceptions(key):
 @pytest.mark.parametrize("key", sorted(EXERCISES))
 def test_exercise_has_hint(key):
     assert EXERCISES[key].hints, f"{key} has no hint"
+
+
+def test_a_class_whose_init_fails_is_told_what_failed():
+    from course_utils.exercises import ch06
+
+    class Dropout:  # a learner's class with the wrong signature
+        def __init__(self, p):
+            self.p = p
+
+    fb = ch06.dropout_layer.feedback(Dropout)
+    assert not fb.ok and "unexpected keyword argument 'seed'" in fb.message

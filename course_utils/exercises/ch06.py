@@ -78,12 +78,13 @@ def _check_dropout_layer(layer_class: Any) -> Feedback:
     upstream = np.random.default_rng(1).normal(size=x.shape)
     try:
         layer = layer_class(p, seed=0)
-    except TypeError:
+    except TypeError as exc:
         return Feedback(
             False,
-            "Dropout(0.25, seed=0) could not be created: is the class still "
-            "the `...` placeholder? Write __init__(self, p, seed=0), "
-            "forward(self, x, training=True) and backward(self, grad).",
+            f"Dropout(0.25, seed=0) could not be created (TypeError: {exc}). Is the class "
+            "still the `...` placeholder, or does __init__ take other arguments? Write "
+            "__init__(self, p, seed=0), forward(self, x, training=True) and "
+            "backward(self, grad).",
         )
     out = np.asarray(layer.forward(x, training=True), dtype=float)
     if out.shape != x.shape:
