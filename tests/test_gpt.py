@@ -437,8 +437,9 @@ def test_window_dataset_shifts_targets_by_one():
         gpt.TokenWindowDataset(torch.arange(5), block_size=5)
     with pytest.raises(ValueError, match="1-D"):
         gpt.TokenWindowDataset(torch.zeros(2, 10, dtype=torch.long), 3)
-    with pytest.raises(TypeError):
-        gpt.TokenWindowDataset(torch.zeros(10), 3)
+    for not_ids in (torch.zeros(10), torch.zeros(10, dtype=torch.bool), torch.zeros(10) * 1j):
+        with pytest.raises(TypeError, match="integer ids"):
+            gpt.TokenWindowDataset(not_ids, 3)
     with pytest.raises(ValueError):
         gpt.TokenWindowDataset(torch.arange(10), 0)
 

@@ -30,7 +30,12 @@ __all__ = [
 
 
 def _check_tokens(tokens: Any) -> None:
-    if not isinstance(tokens, torch.Tensor) or tokens.is_floating_point():
+    if (
+        not isinstance(tokens, torch.Tensor)
+        or tokens.is_floating_point()
+        or tokens.is_complex()
+        or tokens.dtype == torch.bool
+    ):
         raise TypeError(f"tokens must be a tensor of integer ids, got {tokens!r:.60}.")
     if tokens.dim() != 1:
         raise ValueError(f"tokens must be 1-D (one long stream), got shape {tuple(tokens.shape)}.")
