@@ -288,14 +288,55 @@ def compare_function(
         # Each side gets its own copy: a function that changes its inputs in place can neither
         # change the expected answer nor damage the stored cases for the next check.
         want = reference(*_fresh(args))
+        given = _fresh(args)
         try:
-            got = fn(*_fresh(args))
+            got = fn(*given)
         except Exception as exc:  # noqa: BLE001 - any learner error becomes feedback
             return Feedback(False, f"{label}({_short(args)}) raised {type(exc).__name__}: {exc}")
         fb = compare(got, want, rtol=rtol, atol=atol, name=f"{label}({_short(args)})")
         if not fb.ok:
             return Feedback(False, f"test {i} of {len(cases)}: {fb.message}")
+        for k, (original, after) in enumerate(zip(args, given), start=1):
+            if _changed(original, after):
+                return Feedback(
+                    False,
+                    f"test {i} of {len(cases)}: the result is right, but {label} changed its "
+                    f"argument {k} ({_short([original])}) in place. Work on a copy (`w.copy()` "
+                    "for an array, `w.clone()` for a tensor, `list(items)` for a list) so the "
+                    "caller's data stays as it was.",
+                )
     return Feedback(True, f"{label} passed all {len(cases)} tests.")
+
+
+def _changed(original: Any, after: Any) -> bool:
+    """Whether a function changed an argument in place (values, shape, or a tensor's
+    ``requires_grad``/``grad``); False for objects it cannot compare."""
+    try:
+        if isinstance(original, np.ndarray) and isinstance(after, np.ndarray):
+            return original.shape != after.shape or not np.array_equal(
+                original, after, equal_nan=original.dtype.kind in "fc"
+            )
+        import torch  # the first chapters' exercises do not need it loaded before this point
+
+        if isinstance(original, torch.Tensor) and isinstance(after, torch.Tensor):
+            if original.shape != after.shape or original.requires_grad != after.requires_grad:
+                return True
+            if original.grad is None and after.grad is not None:
+                return True
+            a, b = original.detach(), after.detach()
+            same = torch.equal(a, b) or (
+                a.is_floating_point()
+                and bool(
+                    torch.equal(a.isnan(), b.isnan())
+                    and torch.equal(a.nan_to_num(), b.nan_to_num())
+                )
+            )
+            return not same
+        if isinstance(original, (list, dict, set)):
+            return bool(original != after)
+    except Exception:  # noqa: BLE001 - e.g. lists of arrays: cannot tell, so do not accuse
+        return False
+    return False
 
 
 def _fresh(args: tuple) -> tuple:

@@ -90,7 +90,8 @@ def test_compare_function_does_not_let_learner_mutate_inputs():
         a *= 10
         return a**2 / 100
 
-    assert compare_function(mutating, square, [(x,)]).ok
+    fb = compare_function(mutating, square, [(x,)])
+    assert not fb.ok and "changed its argument 1" in fb.message and "copy" in fb.message
     assert np.array_equal(x, [1.0, 2.0])
 
 
@@ -107,11 +108,20 @@ def test_compare_function_protects_lists_and_tensors_and_the_expected_answer():
 
     t = torch.tensor([1.0, 2.0, 4.0])
 
-    def halve_in_place(v):  # right answer, computed by changing the input
+    def halve_in_place(v):  # right answer, computed by changing the input: told so
         return v.div_(2)
 
-    assert compare_function(halve_in_place, lambda v: v / 2, [(t,)]).ok
+    fb = compare_function(halve_in_place, lambda v: v / 2, [(t,)])
+    assert not fb.ok and "the result is right" in fb.message and "clone()" in fb.message
     assert torch.equal(t, torch.tensor([1.0, 2.0, 4.0]))
+
+    def track_gradient(v):  # switching on requires_grad changes the caller's tensor too
+        v.requires_grad_(True)
+        return v.detach() / 2
+
+    assert "in place" in compare_function(track_gradient, lambda v: v / 2, [(t,)]).message
+    nan_input = torch.tensor([float("nan"), 1.0])
+    assert compare_function(lambda v: v * 1, lambda v: v * 1, [(nan_input,)]).ok
 
 
 def test_compare_function_needs_cases_and_reference():
