@@ -129,6 +129,11 @@ def _fit_shape(ans: np.ndarray, exp: np.ndarray, name: str) -> np.ndarray | Feed
     tip = ""
     if ans.shape[::-1] == exp.shape and ans.ndim == 2:
         tip = " It looks transposed: check the order of a matrix product or use .T."
+    elif ans.ndim == exp.ndim > 2 and sorted(ans.shape) == sorted(exp.shape):
+        tip = (
+            " The same sizes in another order: axes may need swapping (transpose or permute), "
+            "which a reshape or view cannot do."
+        )
     elif ans.size == exp.size:
         tip = " It has the right number of entries: a reshape or squeeze may be missing."
     return Feedback(
@@ -150,8 +155,9 @@ def _non_finite(ans: np.ndarray, exp: np.ndarray, name: str) -> Feedback | None:
     if np.isinf(ans).any() and not np.isinf(exp).any():
         return Feedback(
             False,
-            f"{name} contains infinity: a value overflowed. Look for exp() "
-            "of a large number, division by zero, or divergence.",
+            f"{name} contains infinity: a value overflowed. Look for exp() of a large number, "
+            "the log of 0 (log(sigmoid(x)) or log(softmax(x)) for very negative x: logsigmoid and "
+            "log_softmax compute these safely), division by zero, or divergence.",
         )
     return None
 
@@ -162,6 +168,13 @@ def _compare_numeric(
     ans = _numeric_array(answer, name)
     if isinstance(ans, Feedback):
         return ans
+    if np.asarray(exp).dtype == bool and ans.dtype != bool:
+        return Feedback(
+            False,
+            f"{name} should hold True/False values (dtype bool), but its dtype is {ans.dtype}: "
+            "a mask is used with ~mask and masked_fill, which need booleans. Build it as bool "
+            "(dtype=torch.bool) or compare (== 1).",
+        )
     exp_arr = np.asarray(exp, dtype=float)
     ans = _fit_shape(ans, exp_arr, name)
     if isinstance(ans, Feedback):

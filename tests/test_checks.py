@@ -32,6 +32,9 @@ def test_correct_values_pass():
         (np.array([1.0, np.inf]), np.array([1.0, 2.0]), "infinity"),
         (np.ones((3, 2)), np.ones((2, 3)), "transposed"),
         (np.ones(6), np.ones((2, 3)), "reshape"),
+        (np.ones((1, 2, 3, 4)), np.ones((1, 3, 2, 4)), "transpose or permute"),  # heads, time
+        (np.array([1.0, np.inf]), np.array([1.0, 2.0]), "logsigmoid"),
+        (np.ones((2, 2)), np.ones((2, 2), dtype=bool), "dtype bool"),  # a float mask
         (np.ones(4), np.ones(3), "shape (4,)"),
         ("4.8", 4.8, "number or an array"),
         (2.0, 1.0, "is 2"),

@@ -44,6 +44,7 @@ largest = Exercise(
         ([4.5],),
         ([1.0, 8.0, 8.0, 3.0],),
         ([2.0, 1.0, 0.5],),
+        ([1.0, 2.0, 3.0],),  # the largest last: a loop that stops one early misses it
     ],
     hints=(
         "Keep the largest number seen so far in a variable; start with the first number.",

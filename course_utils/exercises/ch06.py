@@ -172,6 +172,8 @@ early_stopping_epoch = Exercise(
         ([0.5, 0.6, 0.7], 5),
         ([3.0, 2.0, 1.0, 0.5], 1),
         ([0.9, 0.8, 0.85, 0.86, 0.87, 0.5], 3),
+        ([1.0, 0.5, 0.5, 0.6], 2),  # a tie is no improvement
+        ([1.0, 0.5, 0.8, 0.7, 0.9], 2),  # 0.7 beats the epoch before it, not the best
     ],
     hints=[
         "Walk through the losses in order, remembering the best loss so far and its epoch.",

@@ -61,6 +61,7 @@ def _top_p_cases() -> list[tuple[torch.Tensor, float]]:
     hand = torch.tensor([0.15, 0.5, 0.3, 0.05])
     return [
         (hand, 0.3),
+        (hand, 0.5),  # the mass before the second token is exactly p: it is dropped
         (hand, 0.7),
         (hand, 0.9),
         (hand, 1.0),
@@ -143,6 +144,7 @@ def _reward_cases() -> list[tuple[torch.Tensor, torch.Tensor]]:
         (torch.tensor([1.0, -1.0, 0.5]), torch.tensor([1.0, 0.0, -2.0])),
         (torch.randn(16, generator=g), torch.randn(16, generator=g)),
         (torch.tensor([40.0]), torch.tensor([-40.0])),
+        (torch.tensor([-120.0]), torch.tensor([80.0])),  # sigmoid(-200) underflows to 0
     ]
 
 
