@@ -73,6 +73,8 @@ def _describe(value: Any) -> str:
 
 def _fmt(x: Any) -> str:
     if isinstance(x, (float, np.floating)):
+        if float(x).is_integer() and abs(x) < 1e15:  # counts: every digit, not 1.07447e+07
+            return f"{int(x):,}"
         return f"{float(x):.6g}"
     return repr(x)
 
@@ -110,6 +112,13 @@ def _compare_exact(answer: Any, expected: Any, name: str, show_expected: bool) -
 def _numeric_array(answer: Any, name: str) -> np.ndarray | Feedback:
     """The answer as a numeric array, or the feedback saying why it is not one."""
     ans = _to_numpy(answer)
+    if isinstance(ans, (list, tuple)) and ans and all(hasattr(a, "shape") for a in ans):
+        shapes = [tuple(a.shape) for a in ans]  # arrays or tensors of different shapes
+        return Feedback(
+            False,
+            f"{name} is a {type(ans).__name__} of {len(ans)} items whose shapes differ: "
+            f"{shapes if len(shapes) <= 6 else shapes[:6] + ['...']}.",
+        )
     if isinstance(ans, (str, bytes)) or not isinstance(ans, (numbers.Number, np.ndarray)):
         return Feedback(
             False, f"{name} should be a number or an array, but it is {_describe(answer)}."
@@ -186,7 +195,11 @@ def _compare_numeric(
     if np.allclose(ans_f, exp_arr, rtol=rtol, atol=atol, equal_nan=True):
         return Feedback(True, f"{name} is correct.")
     if ans_f.size == 1:
-        shown = f", expected about {_fmt(exp_arr.item())}" if show_expected else ""
+        want = exp_arr.item()
+        if show_expected:
+            shown = f", expected {'' if float(want).is_integer() else 'about '}{_fmt(want)}"
+        else:
+            shown = ", which is not right"
         return Feedback(False, f"{name} is {_fmt(ans_f.item())}{shown}.")
     bad = ~np.isclose(ans_f, exp_arr, rtol=rtol, atol=atol, equal_nan=True)
     worst = float(np.nanmax(np.abs(ans_f - exp_arr)))

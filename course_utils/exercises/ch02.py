@@ -234,11 +234,15 @@ def _train_validator(fn: Any) -> Feedback:
         for part, expected, name in zip(got, want, ("w", "b", "epochs")):
             fb = compare(part, expected, name=name)
             if not fb.ok:
+                tip = (
+                    " Check when the loop stops: after an epoch in which every point is right."
+                    if name == "epochs"
+                    else " Check the update for each point: error = y_i - prediction, then "
+                    "w + lr * error * x_i and b + lr * error (with lr, and in this order: "
+                    "target minus prediction)."
+                )
                 return Feedback(
-                    False,
-                    f"test {i} (lr={lr}, max_epochs={max_epochs}): "
-                    f"{fb.message} Check when the loop stops: after an epoch "
-                    "in which every point is right.",
+                    False, f"test {i} (lr={lr}, max_epochs={max_epochs}): {fb.message}{tip}"
                 )
     return Feedback(True, f"train passed all {len(_train_cases())} tests.")
 

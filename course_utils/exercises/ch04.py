@@ -187,6 +187,12 @@ def _wavy_value(w: np.ndarray) -> float:
     return float(np.sin(w[0]) * np.exp(w[1]) + w[0] ** 3)
 
 
+def _steep_value(w: np.ndarray) -> float:
+    # Strongly curved, every entry coupled to the others: a one-sided difference, or an entry
+    # not put back before the next one is nudged, is off by far more than the tolerance.
+    return float(np.cos(100.0 * np.sum(w)))
+
+
 def _logistic_loss_value(w: np.ndarray) -> float:
     X = np.array([[1.0, 2.0], [-1.0, 0.5], [0.3, -0.7]])
     y = np.array([1.0, 0.0, 1.0])
@@ -197,6 +203,7 @@ def _logistic_loss_value(w: np.ndarray) -> float:
 _quadratic = _Formula(_quadratic_value, "sum((w - 1)**2)")
 _wavy = _Formula(_wavy_value, "sin(w0)*exp(w1) + w0**3")
 _logistic_loss = _Formula(_logistic_loss_value, "log-loss of 3 points")
+_steep = _Formula(_steep_value, "cos(100 * sum(w))")
 
 
 def _numerical_gradient_ref(f: Any, w: Any, eps: float = 1e-6) -> np.ndarray:
@@ -221,6 +228,7 @@ numerical_gradient = Exercise(
         (_wavy, np.array([0.4, -0.3])),
         (_logistic_loss, np.array([0.2, -0.5])),
         (_quadratic, np.array([[0.5, 1.5], [3.0, -2.0]])),
+        (_steep, np.array([0.0005, 0.0005, 0.0])),
     ],
     rtol=1e-5,
     atol=1e-7,

@@ -155,6 +155,7 @@ def _check_two_layer_net(cls: Any) -> Feedback:
             "super().__init__()?"
         )
     linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    linears.sort(key=lambda m: m.in_features != 2)  # the 2 -> 16 layer first, whatever the order
     shapes = [tuple(m.weight.shape) for m in linears]
     if shapes != [(16, 2), (1, 16)]:
         return _fail(
@@ -249,7 +250,10 @@ def _check_train_step(fn: Any) -> Feedback:
             got = got.item()
         fb = compare(got, expected, rtol=1e-5, atol=1e-7, name=f"the loss returned at step {step}")
         if not fb.ok:
-            return _fail(fb.message + " Return loss.item(), computed before optimizer.step().")
+            return _fail(
+                fb.message + " Compute loss = loss_fn(model(X), y) (prediction first, then the "
+                "target), and return loss.item(), computed before optimizer.step()."
+            )
         for p_mine, p_ref in zip(mine.parameters(), ref.parameters()):
             if not torch.allclose(p_mine, p_ref, rtol=1e-5, atol=1e-7):
                 tip = (

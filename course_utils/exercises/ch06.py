@@ -76,6 +76,12 @@ def penalised_regression(X, y, l1, l2, lr, steps):
 def _check_dropout_layer(layer_class: Any) -> Feedback:
     p, x = 0.25, np.full((200, 50), 2.0)
     upstream = np.random.default_rng(1).normal(size=x.shape)
+    if not isinstance(layer_class, type):
+        return Feedback(
+            False,
+            "Pass the class itself (Dropout, no brackets), not an instance of it "
+            f"({type(layer_class).__name__}(...)): the check creates its own layers.",
+        )
     try:
         layer = layer_class(p, seed=0)
     except TypeError as exc:
@@ -86,7 +92,14 @@ def _check_dropout_layer(layer_class: Any) -> Feedback:
             "__init__(self, p, seed=0), forward(self, x, training=True) and "
             "backward(self, grad).",
         )
-    out = np.asarray(layer.forward(x, training=True), dtype=float)
+    given = x.copy()
+    out = np.asarray(layer.forward(given, training=True), dtype=float)
+    if not np.array_equal(given, x):
+        return Feedback(
+            False,
+            "forward() changed the x it was given (in place, e.g. x *= mask): compute a new "
+            "array (x * mask / (1 - p)) so the layer's input stays as it was.",
+        )
     if out.shape != x.shape:
         return Feedback(
             False, f"forward() in training mode returned shape {out.shape}, expected {x.shape}."
@@ -111,7 +124,7 @@ def _check_dropout_layer(layer_class: Any) -> Feedback:
             "backward(grad) must pass grad / (1 - p) through exactly the entries "
             "the last forward() kept, and 0 elsewhere.",
         )
-    same = np.asarray(layer.forward(x, training=False), dtype=float)
+    same = np.asarray(layer.forward(x.copy(), training=False), dtype=float)
     if not np.array_equal(same, x) or not np.allclose(layer.backward(upstream), upstream):
         return Feedback(
             False,

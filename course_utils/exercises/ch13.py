@@ -81,14 +81,14 @@ answer = lora_parameters
 # --- 3. A whole LoRA layer ----------------------------------------------------------------------
 
 
-def _lora_structure_problem(layer: nn.Module) -> str | None:
+def _lora_structure_problem(layer: nn.Module, rank: int) -> str | None:
     """What is wrong with the layer's parameters at initialisation, or None."""
     for name in ("A", "B"):
         if not isinstance(getattr(layer, name, None), nn.Parameter):
             return f"The layer needs an nn.Parameter called {name}."
-    if tuple(layer.A.shape) != (2, 6) or tuple(layer.B.shape) != (5, 2):
+    if tuple(layer.A.shape) != (rank, 6) or tuple(layer.B.shape) != (5, rank):
         return (
-            f"A must have shape (rank, in) = (2, 6) and B (out, rank) = (5, 2); "
+            f"A must have shape (rank, in) = ({rank}, 6) and B (out, rank) = (5, {rank}); "
             f"got {tuple(layer.A.shape)} and {tuple(layer.B.shape)}."
         )
     if not torch.all(layer.B == 0) or torch.all(layer.A == 0):
@@ -106,22 +106,28 @@ def _lora_structure_problem(layer: nn.Module) -> str | None:
 
 
 @torch.no_grad()
-def _lora_maths_problem(layer: nn.Module, base: nn.Linear, w0: torch.Tensor) -> str | None:
+def _lora_maths_problem(
+    layer: nn.Module, base: nn.Linear, w0: torch.Tensor, rank: int, alpha: float
+) -> str | None:
     """What is wrong with forward (at B = 0 and after B changes) or merged(), or None."""
     x = torch.randn(3, 6)
-    if not torch.allclose(layer(x), base(x), atol=1e-6):
+    first = layer(x)
+    if not isinstance(first, torch.Tensor) or first.shape != (3, 5):
+        return "forward must return a tensor of shape (3, 5) for an input of shape (3, 6)."
+    if not torch.allclose(first, base(x), atol=1e-6):
         return (
             "At initialisation (B = 0) the layer must compute exactly what the base layer computes."
         )
-    layer.B.copy_(torch.randn(5, 2))
-    want = x @ w0.T + base.bias + 2.0 * (x @ layer.A.T @ layer.B.T)
+    layer.B.copy_(torch.randn(5, rank))
+    scale = alpha / rank
+    want = x @ w0.T + base.bias + scale * (x @ layer.A.T @ layer.B.T)
     got = layer(x)
     if not isinstance(got, torch.Tensor) or got.shape != want.shape:
         return f"forward must return a tensor of shape {tuple(want.shape)}."
     if not torch.allclose(got, want, atol=1e-5):
         return (
             "forward must return base(x) + (alpha / rank) * x A^T B^T; check the scale "
-            "alpha / rank (here 4 / 2 = 2)."
+            f"alpha / rank (here {alpha:g} / {rank} = {scale:g})."
         )
     merged = layer.merged()
     if not isinstance(merged, nn.Linear):
@@ -131,6 +137,12 @@ def _lora_maths_problem(layer: nn.Module, base: nn.Linear, w0: torch.Tensor) -> 
             "merged() must return a layer with weight W + (alpha / rank) B @ A and the same "
             "bias, computing the same outputs."
         )
+    if not torch.allclose(layer(x), want, atol=1e-5) or not torch.equal(base.weight, w0):
+        return (
+            "merged() changed the LoRA layer itself (its base weight, in place): build a new "
+            "nn.Linear and copy W + (alpha / rank) B @ A into it, so the LoRA layer still "
+            "computes what it did."
+        )
     return None
 
 
@@ -139,13 +151,16 @@ def _check_lora_class(cls: object) -> Feedback:
         return Feedback(
             False, "Pass the class itself (MyLoRALinear, no brackets), a subclass of nn.Module."
         )
-    torch.manual_seed(0)
-    base = nn.Linear(6, 5)
-    w0 = base.weight.detach().clone()
-    layer = cls(base, 2, 4.0)
-    problem = _lora_structure_problem(layer) or _lora_maths_problem(layer, base, w0)
-    if problem:
-        return Feedback(False, problem)
+    for rank, alpha in ((2, 4.0), (4, 2.0)):  # two scales: 2 and 0.5
+        torch.manual_seed(rank)
+        base = nn.Linear(6, 5)
+        w0 = base.weight.detach().clone()
+        layer = cls(base, rank, alpha)
+        problem = _lora_structure_problem(layer, rank) or _lora_maths_problem(
+            layer, base, w0, rank, alpha
+        )
+        if problem:
+            return Feedback(False, f"LoRALinear(base, rank={rank}, alpha={alpha:g}): {problem}")
     return Feedback(
         True,
         "frozen base, B = 0 at the start, the scaled low-rank update and the merge are all right.",
