@@ -15,9 +15,12 @@ Three layers, from low to high:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import numbers
-from collections.abc import Callable, Mapping, Sequence
+import random
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -342,9 +345,8 @@ def _changed(original: Any, after: Any) -> bool:
             return original.shape != after.shape or not np.array_equal(
                 original, after, equal_nan=original.dtype.kind in "fc"
             )
-        import torch  # the first chapters' exercises do not need it loaded before this point
-
-        if isinstance(original, torch.Tensor) and isinstance(after, torch.Tensor):
+        torch = sys.modules.get("torch")  # not loaded: no argument can be a tensor
+        if torch is not None and isinstance(original, torch.Tensor):
             if original.shape != after.shape or original.requires_grad != after.requires_grad:
                 return True
             if original.grad is None and after.grad is not None:
@@ -374,6 +376,27 @@ def _fresh(args: tuple) -> tuple:
         except Exception:  # noqa: BLE001 - e.g. generators, open files: nothing to protect
             out.append(a)
     return tuple(out)
+
+
+@contextlib.contextmanager
+def _random_state_kept() -> Iterator[None]:
+    """Run a check without touching the learner's random streams.
+
+    Checks seed and draw random numbers of their own. Without this, a later cell of the notebook
+    would draw different numbers depending on whether (and how far) the check ran: results would
+    change once the learner solves an exercise. NumPy's, Python's and (when loaded) PyTorch's CPU
+    generator continue afterwards as if no check had run.
+    """
+    np_state, py_state = np.random.get_state(), random.getstate()
+    torch = sys.modules.get("torch")
+    torch_state = torch.random.get_rng_state() if torch is not None else None
+    try:
+        yield
+    finally:
+        np.random.set_state(np_state)
+        random.setstate(py_state)
+        if torch_state is not None:
+            torch.random.set_rng_state(torch_state)
 
 
 def check_function(
@@ -463,6 +486,10 @@ class Exercise:
 
     def feedback(self, answer: Any) -> Feedback:
         """Return the :class:`Feedback` for ``answer`` without printing it."""
+        with _random_state_kept():
+            return self._feedback(answer)
+
+    def _feedback(self, answer: Any) -> Feedback:
         try:
             if self.validator is not None:
                 if answer is None or answer is Ellipsis:

@@ -190,7 +190,7 @@ NOTEBOOKS = {
             "full": "7.0 min (six fine-tunings of 150 steps and 80 steps of DPO)",
             "fast": "26 s",
             "figures": "masked SFT: held-out reply loss 2.735 -> 1.848; the Shrew from "
-            "1.792 to 1.605 with full fine-tuning (812,416 trainable), 1.640 "
+            "1.792 to 1.605 with full fine-tuning (812,416 trainable), 1.641 "
             "with LoRA r=4 (32,768)",
         },
         "apple": None,

@@ -189,3 +189,22 @@ def test_exercise_definition_errors():
         Exercise("x", expected=1, solution="  ")
     with pytest.raises(KeyError):
         Exercise("x", expected=1, solution="other = 1").run_solution()
+
+
+def test_a_check_leaves_the_learners_random_streams_alone():
+    def noisy_validator(answer):  # seeds and draws, as some checks do
+        torch.manual_seed(0)
+        np.random.seed(0)
+        torch.randn(5)
+        np.random.rand(5)
+        return Feedback(answer == 1, "ok")
+
+    ex = Exercise("noisy", validator=noisy_validator, solution="answer = 1")
+    torch.manual_seed(123)
+    np.random.seed(123)
+    want_torch, want_np = torch.randn(3), np.random.rand(3)
+    torch.manual_seed(123)
+    np.random.seed(123)
+    ex.feedback(1)
+    assert torch.equal(torch.randn(3), want_torch)
+    assert np.array_equal(np.random.rand(3), want_np)
