@@ -24,6 +24,7 @@ import importlib.util
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -78,7 +79,8 @@ def main(argv: list[str] | None = None) -> None:
     text = load_tiny_shakespeare()
     tok = CharTokenizer.from_text(text)
     preset = PRESETS[args.config](tok.vocab_size)
-    cfg, tcfg = preset.model, preset.train
+    # nanoGPT trains with AdamW: time the model's step with the same optimizer on both sides
+    cfg, tcfg = preset.model, replace(preset.train, optimizer="adamw")
     data = torch.tensor(tok.encode(text), dtype=torch.long)
     train_tokens, _ = gpt.split_tokens(data, train_fraction=0.9)
     windows = gpt.TokenWindowDataset(train_tokens, cfg.block_size)

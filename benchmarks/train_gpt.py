@@ -17,7 +17,7 @@ rank 0 evaluates, prints, and writes ``--out`` and ``--save``.
 
 The model switches of notebook 12 (``--position``, ``--norm``, ``--mlp``, ``--n-kv-head``,
 ``--ffn-hidden``, ``--tie``/``--no-tie``, ``--block-size``, ``--dropout``) and the schedule
-(``--steps``, ``--lr``, ``--min-lr``, ``--warmup``, ``--weight-decay``) change any preset, so
+(``--steps``, ``--lr``, ``--min-lr``, ``--warmup``, ``--weight-decay``, ``--optimizer``) change any preset, so
 every recipe is one command. ``torch.compile`` follows the preset (on for ``cpu-modern`` and the
 GPU presets) unless ``--compile``/``--no-compile`` say otherwise; on a CPU without a C++ compiler
 the run says so and trains uncompiled.
@@ -152,7 +152,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     sched.add_argument("--min-lr", type=float, default=None, help="learning rate at the end")
     sched.add_argument("--warmup", type=int, default=None, help="warm-up steps")
     sched.add_argument(
-        "--weight-decay", type=float, default=None, help="AdamW weight decay of the matrices"
+        "--weight-decay", type=float, default=None, help="weight decay of the matrices"
+    )
+    sched.add_argument(
+        "--optimizer",
+        choices=gpt.OPTIMIZERS,
+        default=None,
+        help="adamw, or muon for the matrices in the blocks (notebook 12)",
     )
     parser.add_argument(
         "--grad-accum", type=int, default=1, help="micro-batches per process and step (default 1)"
@@ -211,6 +217,7 @@ def _run(args: argparse.Namespace, info, device: torch.device) -> int:  # noqa: 
         ("min_lr", "min_lr"),
         ("warmup", "warmup_steps"),
         ("weight_decay", "weight_decay"),
+        ("optimizer", "optimizer"),
     ):
         if getattr(args, arg) is not None:
             changes[key] = getattr(args, arg)
@@ -250,7 +257,7 @@ def _run(args: argparse.Namespace, info, device: torch.device) -> int:  # noqa: 
     print(f"preset      : {name} - {preset.description}")
     print(f"model       : {mcfg}")
     print(f"training    : {tcfg}")
-    feats = gpt.speed_features(device, compile=use_compile)
+    feats = gpt.speed_features(device, compile=use_compile, optimizer=tcfg.optimizer)
     print("features    : " + ", ".join(f"{k}: {v}" for k, v in feats.items() if k != "device"))
     if compiler_note:
         print(f"note        : {compiler_note}")

@@ -33,6 +33,7 @@ __all__ = [
     "RMSProp",
     "Adam",
     "AdamW",
+    "adam_update_group",
     "Surface",
     "SURFACES",
     "DEFAULT_LRS",
@@ -299,39 +300,48 @@ class Adam(torch.optim.Optimizer):
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter once; ``closure`` (optional) recomputes and returns the loss."""
         loss = _run_closure(closure)
-        name = type(self).__name__
         for group in self.param_groups:
-            lr, wd = group["lr"], group["weight_decay"]
-            beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = _dense_grad(p, name)
-                if wd != 0:
-                    if self.decoupled:
-                        p.mul_(1 - lr * wd)  # AdamW: shrink the weight itself
-                    else:
-                        grad = grad.add(p, alpha=wd)  # Adam + L2: decay goes through m and v
-                state = self.state[p]
-                if "step" not in state:
-                    state["step"] = 0
-                    state["m"] = torch.zeros_like(p)
-                    state["v"] = torch.zeros_like(p)
-                    if group["amsgrad"]:
-                        state["v_max"] = torch.zeros_like(p)
-                state["step"] += 1
-                t = state["step"]
-                m, v = state["m"], state["v"]
-                m.mul_(beta1).add_(grad, alpha=1 - beta1)  # m = β1 m + (1−β1) g
-                v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)  # v = β2 v + (1−β2) g²
-                if group["amsgrad"]:
-                    torch.maximum(state["v_max"], v, out=state["v_max"])
-                    v = state["v_max"]
-                correction1 = 1 - beta1**t  # divides m: m̂ = m / (1−β1^t)
-                correction2 = 1 - beta2**t  # divides v: v̂ = v / (1−β2^t)
-                denom = (v.sqrt() / math.sqrt(correction2)).add_(group["eps"])  # √v̂ + ε
-                p.addcdiv_(m, denom, value=-lr / correction1)  # θ ← θ − η m̂ / (√v̂ + ε)
+            adam_update_group(self, group, decoupled=self.decoupled)
         return loss
+
+
+def adam_update_group(
+    optimizer: torch.optim.Optimizer, group: dict[str, Any], *, decoupled: bool
+) -> None:
+    """One Adam step (AdamW's if ``decoupled``) for every parameter of one parameter group, with
+    its state kept in ``optimizer.state``. :class:`Adam` and :class:`AdamW` run it on every group;
+    :class:`course_utils.gpt.muon.Muon` on the groups it leaves to AdamW."""
+    name = type(optimizer).__name__
+    lr, wd = group["lr"], group["weight_decay"]
+    beta1, beta2 = group["betas"]
+    for p in group["params"]:
+        if p.grad is None:
+            continue
+        grad = _dense_grad(p, name)
+        if wd != 0:
+            if decoupled:
+                p.mul_(1 - lr * wd)  # AdamW: shrink the weight itself
+            else:
+                grad = grad.add(p, alpha=wd)  # Adam + L2: decay goes through m and v
+        state = optimizer.state[p]
+        if "step" not in state:
+            state["step"] = 0
+            state["m"] = torch.zeros_like(p)
+            state["v"] = torch.zeros_like(p)
+            if group["amsgrad"]:
+                state["v_max"] = torch.zeros_like(p)
+        state["step"] += 1
+        t = state["step"]
+        m, v = state["m"], state["v"]
+        m.mul_(beta1).add_(grad, alpha=1 - beta1)  # m = β1 m + (1−β1) g
+        v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)  # v = β2 v + (1−β2) g²
+        if group["amsgrad"]:
+            torch.maximum(state["v_max"], v, out=state["v_max"])
+            v = state["v_max"]
+        correction1 = 1 - beta1**t  # divides m: m̂ = m / (1−β1^t)
+        correction2 = 1 - beta2**t  # divides v: v̂ = v / (1−β2^t)
+        denom = (v.sqrt() / math.sqrt(correction2)).add_(group["eps"])  # √v̂ + ε
+        p.addcdiv_(m, denom, value=-lr / correction1)  # θ ← θ − η m̂ / (√v̂ + ε)
 
 
 class AdamW(Adam):

@@ -48,3 +48,18 @@ def test_generation_speed_and_ablation():
     ys = [np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()]
     assert any(y.shape == (2,) and np.allclose(y, [2.1, 2.0]) for y in ys)  # the two means
     assert any(y.shape == (2,) and np.allclose(y, [2.1, 2.1]) for y in ys)  # the baseline line
+
+
+def test_plot_newton_schulz_draws_the_map_and_both_spectra():
+    fig = ch12.plot_newton_schulz(
+        [0.01, 0.1, 1.0], [0.5, 0.9, 1.0], [1.0, 0.1, 0.01], [1.1, 0.9, 0.7]
+    )
+    left, right = fig.axes
+    assert list(left.get_lines()[0].get_ydata()) == [0.5, 0.9, 1.0]
+    assert list(left.get_lines()[1].get_ydata()) == [0.01, 0.1, 1.0]  # the diagonal
+    assert left.get_xscale() == "log" and right.get_yscale() == "log"
+    assert [list(line.get_ydata()) for line in right.get_lines()] == [
+        [1.0, 0.1, 0.01],
+        [1.1, 0.9, 0.7],
+    ]
+    plt.close(fig)

@@ -8,6 +8,8 @@ The package in the order notebook 10 builds it:
   :func:`random_batches`, :func:`load_char_corpus`;
 - :mod:`course_utils.gpt.train`: :class:`TrainConfig`, the presets, the learning-rate schedule,
   mixed precision and the other device features, :func:`estimate_loss` and :func:`train`;
+- :mod:`course_utils.gpt.muon`: :class:`Muon` and :func:`newton_schulz` (notebook 12's optimizer
+  for the matrices), :func:`muon_param_groups`;
 - :mod:`course_utils.gpt.checkpoint`: :func:`save_checkpoint`, :func:`load_checkpoint`,
   :func:`default_checkpoint_path`.
 
@@ -45,7 +47,9 @@ from course_utils.gpt.model import (
     repeat_kv,
     sample_next,
 )
+from course_utils.gpt.muon import Muon, muon_param_groups, newton_schulz
 from course_utils.gpt.train import (
+    OPTIMIZERS,
     EvalEvent,
     Preset,
     TrainConfig,
@@ -104,7 +108,11 @@ __all__ = [
     "grad_scaler",
     "speed_features",
     "lr_at",
+    "OPTIMIZERS",
     "configure_optimizer",
+    "newton_schulz",
+    "Muon",
+    "muon_param_groups",
     "estimate_loss",
     "EvalEvent",
     "TrainResult",

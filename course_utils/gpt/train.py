@@ -33,6 +33,7 @@ from torch.utils.data import Dataset
 from course_utils.gpt.data import random_batches
 from course_utils.gpt.distributed import mean_over_processes, shard_batch
 from course_utils.gpt.model import GPT, GPTConfig, _check_bools, _number_in
+from course_utils.gpt.muon import Muon, muon_param_groups
 from course_utils.runtime import is_fast, progress
 from course_utils.validation import (
     as_number,
@@ -72,6 +73,9 @@ __all__ = [
 # --------------------------------------------------------------------------------------------
 
 
+OPTIMIZERS = ("adamw", "muon")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train: batch size, steps, AdamW settings, learning-rate schedule, evaluation.
@@ -85,6 +89,9 @@ class TrainConfig:
     ``keep_best`` makes :func:`train` end with the weights of the evaluation that had the lowest
     validation loss (early stopping after the fact): a model big enough to memorise its data
     starts to overfit, and then the last weights are not the best ones.
+
+    ``optimizer="muon"`` trains the matrices inside the blocks with :class:`~course_utils.gpt.muon.Muon`
+    (notebook 12) and the rest with AdamW, all at the same learning rate and schedule.
 
     ``batch_size`` is the *global* batch of one optimiser step. ``grad_accum`` cuts it into that
     many micro-batches whose gradients add up before the step (the batch a small GPU cannot hold
@@ -108,6 +115,7 @@ class TrainConfig:
     seed: int = 1337
     keep_best: bool = True
     grad_accum: int = 1
+    optimizer: str = "adamw"
 
     def __post_init__(self) -> None:
         checks = {
@@ -122,6 +130,8 @@ class TrainConfig:
         for name in ("beta1", "beta2"):
             object.__setattr__(self, name, _number_in(getattr(self, name), name, 0.0, 1.0))
         _check_bools(self, "compile", "keep_best")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}.")
         if self.warmup_steps > self.max_steps:
             raise ValueError(
                 f"warmup_steps ({self.warmup_steps}) must not exceed max_steps "
@@ -233,34 +243,37 @@ MODERN = {"position": "rope", "norm": "rmsnorm", "mlp": "swiglu"}
 
 def cpu_modern_preset(vocab_size: int = 65) -> Preset:
     """The CPU recipe for a learner without a GPU: the CPU model with notebook 12's changes, a
-    longer context, 8,000 steps at twice the learning rate, compiled.
+    longer context, Muon for the matrices, compiled.
 
     Rotary positions, RMSNorm and a SwiGLU feed-forward (``8 n_embd / 3 = 344`` wide, the same
     parameter count as GELU's ``4 n_embd``), untied head, the :func:`cpu_preset` sizes with a
     context of 128 instead of 64 (RoPE has no position table, so the parameters stay 808,320).
-    The batch halves to 6 windows, so a step still holds 768 tokens. ``compile=True``:
-    ``benchmarks/train_gpt.py`` compiles it on the CPU as well (RoPE, RMSNorm and SwiGLU are
-    chains of small element-wise operations that ``torch.compile`` fuses; a step is about 1.4x
-    faster), and trains uncompiled, saying so, where no C++ compiler is installed.
+    :class:`~course_utils.gpt.muon.Muon` trains the matrices inside the blocks (AdamW the rest),
+    3,200 steps of 12 windows at a learning rate of 4e-3. Muon's orthogonalisation costs the same
+    for any batch, so a batch of 12 (1,536 tokens) pays it half as often per token as one of 6.
+    ``compile=True``: ``benchmarks/train_gpt.py`` compiles it on the CPU as well (RoPE, RMSNorm
+    and SwiGLU are chains of small element-wise operations that ``torch.compile`` fuses; a step
+    is about 1.4x faster), and trains uncompiled, saying so, where no C++ compiler is installed.
     ``benchmarks/README.md`` gives its measured loss and time, and the machine.
     """
     p = cpu_preset(vocab_size)
     train_cfg = replace(
         p.train,
-        batch_size=6,
-        max_steps=8000,
-        learning_rate=2e-3,
-        min_lr=2e-4,
-        warmup_steps=200,
-        eval_interval=1000,
+        batch_size=12,
+        max_steps=3200,
+        learning_rate=4e-3,
+        min_lr=4e-4,
+        warmup_steps=100,
+        eval_interval=400,
         compile=True,
+        optimizer="muon",
     )
     return Preset(
         "cpu-modern",
         replace(p.model, block_size=128, **MODERN),
         train_cfg,
-        "CPU, modern: RoPE, RMSNorm, SwiGLU; 4 layers x 4 heads x 128 dims, context 128,"
-        " batch 6, 8000 steps, compiled",
+        "CPU, modern: RoPE, RMSNorm, SwiGLU, Muon; 4 layers x 4 heads x 128 dims, context 128,"
+        " batch 12, 3200 steps, compiled",
     )
 
 
@@ -408,8 +421,11 @@ def grad_scaler(device: torch.device | str) -> torch.amp.GradScaler:
     return torch.amp.GradScaler("cuda" if enabled else "cpu", enabled=enabled)
 
 
-def speed_features(device: torch.device | str, *, compile: bool = False) -> dict[str, str]:
-    """Say which speed features training on ``device`` uses (for printing)."""
+def speed_features(
+    device: torch.device | str, *, compile: bool = False, optimizer: str = "adamw"
+) -> dict[str, str]:
+    """Say which speed features training on ``device`` uses (for printing); ``optimizer`` is
+    :attr:`TrainConfig.optimizer`."""
     device = torch.device(device)
     dtype = autocast_dtype(device)
     feats = {"device": device.type}
@@ -425,6 +441,8 @@ def speed_features(device: torch.device | str, *, compile: bool = False) -> dict
         feats["attention"] = "fused scaled_dot_product_attention"
         feats["optimizer"] = "fused AdamW" if _fused_adamw_available(device) else "AdamW"
         feats["torch.compile"] = "off" if device.type == "mps" or not compile else "on"
+    if optimizer == "muon":
+        feats["optimizer"] = "Muon (matrices in the blocks) + AdamW (the rest)"
     return feats
 
 
@@ -461,12 +479,21 @@ def lr_at(
 
 def configure_optimizer(
     model: nn.Module, config: TrainConfig, device: torch.device | str | None = None
-) -> torch.optim.AdamW:
+) -> torch.optim.Optimizer:
     """AdamW with weight decay on matrices (weights, embeddings) only, not on biases and norms.
 
     With a ``device`` given, uses PyTorch's fused implementation where it exists (CUDA, and the
     CPU from PyTorch 2.4): one kernel updates every parameter instead of a Python loop over them.
+    ``config.optimizer == "muon"``: :class:`~course_utils.gpt.muon.Muon` for the matrices inside
+    the blocks, AdamW (the course's own) for the rest, with the same weight decay rule.
     """
+    if config.optimizer == "muon":
+        return Muon(
+            muon_param_groups(model, config.weight_decay),
+            lr=config.learning_rate,
+            betas=(config.beta1, config.beta2),
+            weight_decay=config.weight_decay,
+        )
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.dim() >= 2]
     no_decay = [p for p in params if p.dim() < 2]

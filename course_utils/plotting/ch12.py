@@ -4,7 +4,8 @@
 - :func:`plot_activations`: GELU, SiLU and ReLU side by side;
 - :func:`plot_cache_memory`: KV-cache size against the number of key/value heads;
 - :func:`plot_generation_speed`: tokens per second with and without a KV cache;
-- :func:`plot_ablation`: validation loss of each variant, every seed and the mean.
+- :func:`plot_ablation`: validation loss of each variant, every seed and the mean;
+- :func:`plot_newton_schulz`: what Muon's iteration does to singular values.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ __all__ = [
     "plot_cache_memory",
     "plot_generation_speed",
     "plot_ablation",
+    "plot_newton_schulz",
 ]
 
 
@@ -137,3 +139,28 @@ def plot_ablation(
     ax.set_ylabel("validation loss")
     ax.tick_params(axis="x", rotation=20)
     return ax
+
+
+def plot_newton_schulz(
+    sigma: Sequence[float],
+    mapped: Sequence[float],
+    before: Sequence[float],
+    after: Sequence[float],
+) -> Any:
+    """Left: the iteration's map of one (normalised) singular value. Right: the singular values
+    of a gradient matrix before (normalised) and after, largest first."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    left.plot(sigma, mapped, color=COLORS[0], lw=2, label="after 5 steps")
+    left.plot(sigma, sigma, color="0.6", ls="--", lw=1, label="unchanged")
+    left.set_xscale("log")
+    left.set_xlabel("singular value / Frobenius norm")
+    left.set_ylabel("singular value after")
+    left.legend(fontsize=9)
+    rank = np.arange(1, len(before) + 1)
+    right.semilogy(rank, before, color=COLORS[1], lw=2, label="gradient (normalised)")
+    right.semilogy(rank, after, color=COLORS[0], lw=2, label="after Newton-Schulz")
+    right.set_xlabel("rank of the singular value")
+    right.set_ylabel("singular value")
+    right.legend(fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -172,6 +172,35 @@ def generate_tokens(nb_fn, pkg_fn):
             assert_same(runs[0], runs[1])
 
 
+def newton_schulz(nb_fn, pkg_fn):
+    g = torch.Generator().manual_seed(40)
+    for shape in ((6, 9), (9, 6), (3, 5, 8), (2, 8, 5)):  # wide, tall, and batches of each
+        x = torch.randn(*shape, generator=g, dtype=torch.float64)
+        for steps in (1, 5):
+            assert_same(nb_fn(x, steps), pkg_fn(x, steps), atol=1e-12)
+    assert_same(nb_fn(torch.zeros(3, 4)), pkg_fn(torch.zeros(3, 4)))  # eps keeps 0 at 0
+
+
+def muon_update(nb_fn, pkg_fn):
+    g = torch.Generator().manual_seed(41)
+    shapes = [(9, 6), (6, 9), (6, 6)]
+    for kwargs in (
+        {"lr": 0.05},
+        {"lr": 0.02, "momentum": 0.8, "weight_decay": 0.3, "ns_steps": 3},
+        {"lr": 0.03, "nesterov": False, "splits": [[3, 3, 3], None, [2, 4]]},
+    ):
+        start = [torch.randn(*s, generator=g, dtype=torch.float64) for s in shapes]
+        grads = [[torch.randn(*s, generator=g, dtype=torch.float64) for s in shapes] for _ in "ab"]
+        runs = []
+        for fn in (nb_fn, pkg_fn):
+            params = [w.clone() for w in start]
+            buffers = [torch.zeros_like(w) for w in start]
+            for step_grads in grads:  # two steps: the momentum buffer matters in the second
+                fn(params, step_grads, buffers, **kwargs)
+            runs.append((params, buffers))
+        assert_same(runs[0], runs[1], atol=1e-12)
+
+
 CASES = {
     "course_utils.gpt.model.Rotary": rotary,
     "course_utils.gpt.model.RMSNorm": rmsnorm,
@@ -182,4 +211,12 @@ CASES = {
     "course_utils.gpt.model.Block": block,
     "course_utils.gpt.model.sample_next": sample_next,
     "course_utils.gpt.model.generate_tokens": generate_tokens,
+    "course_utils.gpt.muon.newton_schulz": newton_schulz,
+    "course_utils.gpt.muon.muon_update": muon_update,
+}
+SURVIVING_MUTANTS = {
+    ("course_utils.gpt.muon.newton_schulz", "comparison"): (
+        "handling a tall matrix directly instead of as its transpose gives the same result "
+        "(X X^T X = U S^3 V^T either way); only the size of the Gram matrix changes"
+    ),
 }
