@@ -67,13 +67,13 @@ def newton_schulz(g: torch.Tensor, steps: int = 5, eps: float = 1e-7) -> torch.T
 class Muon(torch.optim.Optimizer):
     r"""Muon for the parameter groups marked ``use_muon=True``, AdamW for the others.
 
-    For each matrix :math:`W` of a Muon group, with gradient :math:`G`:
+    For each matrix :math:`W` of a Muon group, with gradient :math:`G` and momentum buffer
+    :math:`B`, and each part of :math:`W` of shape :math:`m \times n`:
 
     .. math::
         B &\leftarrow \mu B + (1-\mu) G, \qquad
         M = (1-\mu) G + \mu B \ \text{(Nesterov)}, \\
-        W &\leftarrow (1 - \eta\lambda) W - \eta \cdot 0.2\sqrt{\max(A, B)}\;
-        \mathrm{NS}(M) \ \text{for each part of } W.
+        W &\leftarrow (1 - \eta\lambda) W - \eta \cdot 0.2\sqrt{\max(m, n)}\;\mathrm{NS}(M).
 
     Parts of the same shape, from every matrix of the group, go through :func:`newton_schulz`
     together as one batch (a handful of large matrix products instead of many small ones). The
